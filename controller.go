@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+
+	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
+	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
+	informers "github.com/domac/crddemo/pkg/client/informers/externalversions/crddemo/v1"
+	listers "github.com/domac/crddemo/pkg/client/listers/crddemo/v1"
+)
+
+const (
+	// maxRetries is how many times a failing key is retried with backoff
+	// before the controller gives up on it until the object changes again.
+	// With the default rate limiter the last retry comes about 3 minutes
+	// after the first failure.
+	maxRetries = 15
+
+	// syncTimeout bounds one sync, so that a hung API call cannot keep a
+	// worker, or a graceful shutdown, waiting forever.
+	syncTimeout = 30 * time.Second
+)
+
+// Controller watches Mydemo objects and syncs each one: it logs it, records a
+// Synced event and reports what it observed in the object's status.
+type Controller struct {
+	client   clientset.Interface
+	lister   listers.MydemoLister
+	synced   cache.InformerSynced
+	queue    workqueue.TypedRateLimitingInterface[cache.ObjectName]
+	recorder eventRecorder
+}
+
+// NewController wires the informer's events into a rate-limited workqueue.
+// The caller starts the informer after this returns, so that no event is
+// missed, and then calls Run.
+func NewController(ctx context.Context, client clientset.Interface, informer informers.MydemoInformer,
+	recorder eventRecorder, rateLimiter workqueue.TypedRateLimiter[cache.ObjectName]) (*Controller, error) {
+	logger := klog.FromContext(ctx)
+	c := &Controller{
+		client:   client,
+		lister:   informer.Lister(),
+		synced:   informer.Informer().HasSynced,
+		recorder: recorder,
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(rateLimiter,
+			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "mydemos"}),
+	}
+
+	logger.Info("Setting up mydemo event handlers")
+	_, err := informer.Informer().AddEventHandlerWithOptions(cache.ResourceEventHandlerFuncs{
+		AddFunc:    c.handleAdd,
+		UpdateFunc: c.handleUpdate,
+		DeleteFunc: c.handleDelete,
+	}, cache.HandlerOptions{Logger: &logger})
+	if err != nil {
+		return nil, fmt.Errorf("adding Mydemo event handlers: %w", err)
+	}
+	return c, nil
+}
+
+// handleAdd queues a Mydemo that the informer saw for the first time.
+func (c *Controller) handleAdd(obj any) {
+	c.enqueue(obj)
+}
+
+// handleUpdate queues a changed Mydemo. A periodic resync delivers the same
+// object again with the same resourceVersion; there is nothing new to do then.
+func (c *Controller) handleUpdate(oldObj, newObj any) {
+	oldDemo, oldOK := oldObj.(*crddemov1.Mydemo)
+	newDemo, newOK := newObj.(*crddemov1.Mydemo)
+	if oldOK && newOK && oldDemo.ResourceVersion == newDemo.ResourceVersion {
+		return
+	}
+	c.enqueue(newObj)
+}
+
+// handleDelete queues a deleted Mydemo. When the informer missed the delete
+// while its watch was down, it hands over a tombstone wrapping the last known
+// state instead of the object itself.
+func (c *Controller) handleDelete(obj any) {
+	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tombstone.Obj
+	}
+	c.enqueue(obj)
+}
+
+// enqueue adds the object's namespace/name key to the queue. Only the key is
+// queued, so that a worker always syncs the latest state from the lister and
+// several events for one object collapse into one sync.
+func (c *Controller) enqueue(obj any) {
+	demo, ok := obj.(*crddemov1.Mydemo)
+	if !ok {
+		utilruntime.HandleError(fmt.Errorf("expected a *Mydemo from the informer, got %T", obj))
+		return
+	}
+	c.queue.Add(cache.MetaObjectToName(demo))
+}
+
+// Run waits for the informer's cache, then runs workers until ctx is
+// cancelled. On cancellation it stops handing out keys and returns once every
+// in-flight sync has finished.
+func (c *Controller) Run(ctx context.Context, workers int) error {
+	defer utilruntime.HandleCrashWithContext(ctx)
+	defer c.queue.ShutDown()
+	logger := klog.FromContext(ctx)
+
+	logger.Info("Starting Mydemo control loop")
+	logger.Info("Waiting for informer caches to sync")
+	if !cache.WaitForNamedCacheSyncWithContext(ctx, c.synced) {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return errors.New("timed out waiting for the Mydemo cache to sync")
+	}
+
+	logger.Info("Starting workers", "count", workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() { c.runWorker(ctx) })
+	}
+	logger.Info("Started workers")
+
+	<-ctx.Done()
+	logger.Info("Shutting down workers; waiting for in-flight syncs")
+	c.queue.ShutDown()
+	wg.Wait()
+	logger.Info("Workers stopped")
+	return nil
+}
+
+// runWorker processes keys one at a time until the queue shuts down.
+func (c *Controller) runWorker(ctx context.Context) {
+	for c.processNextWorkItem(ctx) {
+	}
+}
+
+// processNextWorkItem takes one key off the queue, syncs it and decides
+// whether it must be retried. It returns false when the worker should stop.
+func (c *Controller) processNextWorkItem(ctx context.Context) bool {
+	key, shutdown := c.queue.Get()
+	if shutdown {
+		return false
+	}
+	defer c.queue.Done(key)
+	// The queue still hands out keys it held when shutdown began; leave them
+	// for the next run of the controller rather than start new work.
+	if ctx.Err() != nil {
+		return false
+	}
+
+	logger := klog.LoggerWithValues(klog.FromContext(ctx), "mydemo", key)
+	// A sync that has started runs to completion even if shutdown begins,
+	// so that its status write and event are not cut off halfway.
+	syncCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), syncTimeout)
+	defer cancel()
+	err := c.syncHandler(klog.NewContext(syncCtx, logger), key)
+	c.handleErr(logger, key, err)
+	return true
+}
+
+// handleErr forgets a key that synced and retries one that failed, with a
+// per-key exponential backoff, until it has failed maxRetries times.
+func (c *Controller) handleErr(logger klog.Logger, key cache.ObjectName, err error) {
+	if err == nil {
+		c.queue.Forget(key)
+		logger.Info("Successfully synced")
+		return
+	}
+	if c.queue.NumRequeues(key) < maxRetries {
+		logger.Error(err, "Error syncing mydemo; will retry", "retries", c.queue.NumRequeues(key))
+		c.queue.AddRateLimited(key)
+		return
+	}
+	c.queue.Forget(key)
+	logger.Error(err, "Giving up on mydemo after repeated failures; it is retried when it next changes",
+		"retries", maxRetries)
+}
+
+// syncHandler brings one Mydemo in line: a Mydemo that is in the cache is
+// processed, one that is gone takes the deletion path.
+func (c *Controller) syncHandler(ctx context.Context, key cache.ObjectName) error {
+	logger := klog.FromContext(ctx)
+	demo, err := c.lister.Mydemos(key.Namespace).Get(key.Name)
+	if apierrors.IsNotFound(err) {
+		// A controller that made things for a Mydemo (pods, DNS records,
+		// firewall rules) would release them here. crddemo makes none.
+		logger.Info("Mydemo does not exist in local cache, will delete it")
+		logger.Info("Deleting mydemo")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("getting mydemo %s from the cache: %w", key, err)
+	}
+
+	logger.Info("Try to process mydemo", "resourceVersion", demo.ResourceVersion,
+		"generation", demo.Generation, "ip", demo.Spec.IP, "port", demo.Spec.Port)
+
+	// Writing an unchanged status would trigger another update event and
+	// another sync, forever; recording the event only with a new status keeps
+	// one Synced event per change, not one per sync.
+	status := syncedStatus(demo)
+	if equality.Semantic.DeepEqual(demo.Status, status) {
+		logger.V(4).Info("Status already up to date")
+		return nil
+	}
+	// Objects from the lister are shared with the cache: change a copy.
+	updated := demo.DeepCopy()
+	updated.Status = status
+	if _, err := c.client.CrddemoV1().Mydemos(demo.Namespace).UpdateStatus(ctx, updated,
+		metav1.UpdateOptions{FieldManager: fieldManager}); err != nil {
+		return fmt.Errorf("updating status of mydemo %s: %w", key, err)
+	}
+	c.recorder.Event(ctx, demo, corev1.EventTypeNormal, reasonSynced, messageSynced)
+	return nil
+}
