@@ -1,0 +1,312 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+	"k8s.io/klog/v2/ktesting"
+
+	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
+	"github.com/domac/crddemo/pkg/client/clientset/versioned/fake"
+	informers "github.com/domac/crddemo/pkg/client/informers/externalversions"
+)
+
+// recordedEvent is one call to fakeRecorder.Event.
+type recordedEvent struct {
+	object    string
+	eventType string
+	reason    string
+	message   string
+	// ctxErr is the sync context's error when the event was recorded: an
+	// event recorded during shutdown must not see a cancelled context.
+	ctxErr error
+}
+
+// fakeRecorder captures events instead of writing them to an API server.
+type fakeRecorder struct {
+	mu     sync.Mutex
+	events []recordedEvent
+}
+
+func (r *fakeRecorder) Event(ctx context.Context, demo *crddemov1.Mydemo, eventType, reason, message string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, recordedEvent{
+		object: demo.Namespace + "/" + demo.Name, eventType: eventType, reason: reason, message: message, ctxErr: ctx.Err(),
+	})
+}
+
+func (r *fakeRecorder) recorded() []recordedEvent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]recordedEvent(nil), r.events...)
+}
+
+// fixture is a controller wired to a fake clientset, with an informer cache
+// that the test fills by hand unless it starts the informer.
+type fixture struct {
+	t          *testing.T
+	client     *fake.Clientset
+	factory    informers.SharedInformerFactory
+	recorder   *fakeRecorder
+	controller *Controller
+}
+
+// fastRateLimiter retries within milliseconds, so that retry tests run fast
+// while still going through the queue's per-key backoff.
+func fastRateLimiter() workqueue.TypedRateLimiter[cache.ObjectName] {
+	return workqueue.NewTypedItemExponentialFailureRateLimiter[cache.ObjectName](time.Millisecond, 10*time.Millisecond)
+}
+
+func newFixture(t *testing.T, objects ...*crddemov1.Mydemo) *fixture {
+	t.Helper()
+	var runtimeObjects []runtime.Object
+	for _, obj := range objects {
+		runtimeObjects = append(runtimeObjects, obj)
+	}
+	f := &fixture{t: t, client: fake.NewSimpleClientset(runtimeObjects...), recorder: &fakeRecorder{}}
+	f.factory = informers.NewSharedInformerFactory(f.client, 0)
+	_, ctx := ktesting.NewTestContext(t)
+	controller, err := NewController(ctx, f.client, f.factory.Crddemo().V1().Mydemos(), f.recorder, fastRateLimiter())
+	if err != nil {
+		t.Fatalf("NewController: %v", err)
+	}
+	f.controller = controller
+	t.Cleanup(controller.queue.ShutDown)
+	t.Cleanup(f.factory.Shutdown)
+	return f
+}
+
+// fillCache puts objects straight into the informer's cache, as if the
+// informer had listed them, without starting it.
+func (f *fixture) fillCache(objects ...*crddemov1.Mydemo) {
+	f.t.Helper()
+	indexer := f.factory.Crddemo().V1().Mydemos().Informer().GetIndexer()
+	for _, obj := range objects {
+		if err := indexer.Add(obj); err != nil {
+			f.t.Fatalf("adding %s to the cache: %v", obj.Name, err)
+		}
+	}
+}
+
+// statusUpdates returns the objects that the controller wrote through the
+// status subresource, in order.
+func (f *fixture) statusUpdates() []*crddemov1.Mydemo {
+	var updates []*crddemov1.Mydemo
+	for _, action := range f.client.Actions() {
+		if action.GetVerb() == "update" && action.GetSubresource() == "status" {
+			updates = append(updates, action.(k8stesting.UpdateAction).GetObject().(*crddemov1.Mydemo))
+		}
+	}
+	return updates
+}
+
+func newMydemo(name string, generation int64) *crddemov1.Mydemo {
+	return &crddemov1.Mydemo{
+		TypeMeta: metav1.TypeMeta{APIVersion: crddemov1.SchemeGroupVersion.String(), Kind: "Mydemo"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name: name, Namespace: metav1.NamespaceDefault, Generation: generation, ResourceVersion: "1",
+		},
+		Spec: crddemov1.MydemoSpec{IP: "127.0.0.1", Port: 8080},
+	}
+}
+
+// withSyncedStatus returns demo as the controller leaves it after syncing
+// generation observed.
+func withSyncedStatus(demo *crddemov1.Mydemo, observed int64, transition time.Time) *crddemov1.Mydemo {
+	demo = demo.DeepCopy()
+	demo.Status = crddemov1.MydemoStatus{
+		ObservedGeneration: observed,
+		Conditions: []metav1.Condition{{
+			Type: conditionSynced, Status: metav1.ConditionTrue, Reason: reasonSynced, Message: messageSynced,
+			ObservedGeneration: observed, LastTransitionTime: metav1.NewTime(transition),
+		}},
+	}
+	return demo
+}
+
+func TestSyncHandler(t *testing.T) {
+	yesterday := time.Now().Add(-24 * time.Hour).Truncate(time.Second)
+	synced := recordedEvent{object: "default/example-mydemo", eventType: corev1.EventTypeNormal, reason: reasonSynced, message: messageSynced}
+
+	tests := []struct {
+		name    string
+		cached  *crddemov1.Mydemo // nil: not in the cache
+		failing bool              // the API server rejects status updates
+		// wantObserved is the observedGeneration written, 0 for no write.
+		wantObserved int64
+		// wantTransition, when set, is the lastTransitionTime the write must keep.
+		wantTransition time.Time
+		wantEvents     []recordedEvent
+		wantErr        string
+		wantLog        []string
+	}{
+		{
+			name:         "new object gets a status and a Synced event",
+			cached:       newMydemo("example-mydemo", 1),
+			wantObserved: 1,
+			wantEvents:   []recordedEvent{synced},
+			wantLog:      []string{`Try to process mydemo`, `resourceVersion="1"`, `generation=1`, `ip="127.0.0.1"`, `port=8080`},
+		},
+		{
+			name:           "changed spec is observed again and keeps the transition time",
+			cached:         withSyncedStatus(newMydemo("example-mydemo", 2), 1, yesterday),
+			wantObserved:   2,
+			wantTransition: yesterday,
+			wantEvents:     []recordedEvent{synced},
+		},
+		{
+			name:    "up-to-date status is not written again and records no event",
+			cached:  withSyncedStatus(newMydemo("example-mydemo", 3), 3, yesterday),
+			wantLog: []string{`Try to process mydemo`},
+		},
+		{
+			name:    "object gone from the cache takes the deletion path",
+			cached:  nil,
+			wantLog: []string{`Mydemo does not exist in local cache, will delete it`, `Deleting mydemo`},
+		},
+		{
+			name:         "status update rejected by the API server is an error, with no event",
+			cached:       newMydemo("example-mydemo", 1),
+			failing:      true,
+			wantObserved: 1,
+			wantErr:      "updating status of mydemo default/example-mydemo: etcd is on fire",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var f *fixture
+			if tt.cached != nil {
+				f = newFixture(t, tt.cached)
+				f.fillCache(tt.cached)
+			} else {
+				f = newFixture(t)
+			}
+			if tt.failing {
+				f.client.PrependReactor("update", "mydemos", func(k8stesting.Action) (bool, runtime.Object, error) {
+					return true, nil, errors.New("etcd is on fire")
+				})
+			}
+			logger := ktesting.NewLogger(t, ktesting.NewConfig(ktesting.BufferLogs(true)))
+			ctx := klog.NewContext(context.Background(), logger)
+
+			err := f.controller.syncHandler(ctx, cache.ObjectName{Namespace: "default", Name: "example-mydemo"})
+
+			if tt.wantErr == "" && err != nil {
+				t.Fatalf("syncHandler: unexpected error %v", err)
+			}
+			if tt.wantErr != "" && (err == nil || err.Error() != tt.wantErr) {
+				t.Fatalf("syncHandler error = %v, want %q", err, tt.wantErr)
+			}
+			checkStatusWrite(t, f.statusUpdates(), tt.wantObserved, tt.wantTransition)
+			if got := f.recorder.recorded(); !equalEvents(got, tt.wantEvents) {
+				t.Errorf("events = %+v, want %+v", got, tt.wantEvents)
+			}
+			logs := logger.GetSink().(ktesting.Underlier).GetBuffer().String()
+			for _, want := range tt.wantLog {
+				if !strings.Contains(logs, want) {
+					t.Errorf("log does not contain %s; log:\n%s", want, logs)
+				}
+			}
+		})
+	}
+}
+
+// checkStatusWrite asserts that exactly one status write reported observed,
+// or that none happened when observed is 0.
+func checkStatusWrite(t *testing.T, updates []*crddemov1.Mydemo, observed int64, transition time.Time) {
+	t.Helper()
+	if observed == 0 {
+		if len(updates) != 0 {
+			t.Fatalf("status written %d times, want no write: %+v", len(updates), updates[0].Status)
+		}
+		return
+	}
+	if len(updates) != 1 {
+		t.Fatalf("status written %d times, want once", len(updates))
+	}
+	status := updates[0].Status
+	if status.ObservedGeneration != observed {
+		t.Errorf("status.observedGeneration = %d, want %d", status.ObservedGeneration, observed)
+	}
+	cond := meta.FindStatusCondition(status.Conditions, conditionSynced)
+	if cond == nil {
+		t.Fatalf("status has no %s condition: %+v", conditionSynced, status)
+	}
+	if cond.Status != metav1.ConditionTrue || cond.Reason != reasonSynced || cond.Message != messageSynced ||
+		cond.ObservedGeneration != observed {
+		t.Errorf("condition = %+v, want True/%s/%q at generation %d", cond, reasonSynced, messageSynced, observed)
+	}
+	if !transition.IsZero() && !cond.LastTransitionTime.Time.Equal(transition) {
+		t.Errorf("lastTransitionTime = %v, want it kept at %v", cond.LastTransitionTime, transition)
+	}
+	if cond.LastTransitionTime.IsZero() {
+		t.Errorf("lastTransitionTime is not set")
+	}
+}
+
+func equalEvents(got, want []recordedEvent) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestEventHandlersQueueKeys(t *testing.T) {
+	demo := newMydemo("example-mydemo", 1)
+	changed := demo.DeepCopy()
+	changed.ResourceVersion = "2"
+	key := cache.ObjectName{Namespace: "default", Name: "example-mydemo"}
+
+	tests := []struct {
+		name    string
+		handle  func(c *Controller)
+		wantKey bool
+	}{
+		{"add", func(c *Controller) { c.handleAdd(demo) }, true},
+		{"update with a new resourceVersion", func(c *Controller) { c.handleUpdate(demo, changed) }, true},
+		{"resync with the same resourceVersion", func(c *Controller) { c.handleUpdate(demo, demo.DeepCopy()) }, false},
+		{"delete", func(c *Controller) { c.handleDelete(demo) }, true},
+		{"delete seen only as a tombstone", func(c *Controller) {
+			c.handleDelete(cache.DeletedFinalStateUnknown{Key: "default/example-mydemo", Obj: demo})
+		}, true},
+		{"object of an unexpected type", func(c *Controller) { c.handleAdd(&corev1.Pod{}) }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			tt.handle(f.controller)
+
+			if !tt.wantKey {
+				if n := f.controller.queue.Len(); n != 0 {
+					t.Fatalf("queue holds %d keys, want none", n)
+				}
+				return
+			}
+			if n := f.controller.queue.Len(); n != 1 {
+				t.Fatalf("queue holds %d keys, want 1", n)
+			}
+			got, _ := f.controller.queue.Get()
+			if got != key || got.String() != "default/example-mydemo" {
+				t.Errorf("queued key = %q, want %q", got, "default/example-mydemo")
+			}
+		})
+	}
+}
