@@ -28,6 +28,10 @@ kube::codegen::gen_helpers \
     --boilerplate "${output_root}/hack/boilerplate.go.txt" \
     "${output_root}/pkg/apis"
 
+# gen_client looks for stale files in these directories before writing; on a
+# fresh output root they do not exist yet.
+mkdir -p "${output_root}/pkg/client/clientset" "${output_root}/pkg/client/listers" "${output_root}/pkg/client/informers"
+
 kube::codegen::gen_client \
     --with-watch \
     --output-dir "${output_root}/pkg/client" \

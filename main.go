@@ -9,15 +9,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
-	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
 	informers "github.com/domac/crddemo/pkg/client/informers/externalversions"
 )
@@ -65,7 +62,7 @@ func runController(ctx context.Context, opts *options) error {
 		return fmt.Errorf("creating the events client for %s: %w", config.Host, err)
 	}
 	logger.Info("Using Kubernetes API server", "host", config.Host)
-	checkAPI(ctx, client, config.Host)
+	go reportUntilAPIAvailable(ctx, client, config.Host)
 
 	hostname, err := os.Hostname()
 	if err != nil {
@@ -83,24 +80,4 @@ func runController(ctx context.Context, opts *options) error {
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()
 	return controller.Run(ctx, opts.workers)
-}
-
-// checkAPI says in one readable line why the controller cannot start syncing
-// yet: an API server it cannot reach, or a cluster without the Mydemo CRD.
-// Either way the informer keeps retrying, so this only explains and waits.
-func checkAPI(ctx context.Context, client clientset.Interface, host string) {
-	logger := klog.FromContext(ctx)
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	err := client.Discovery().RESTClient().Get().
-		AbsPath("/apis", crddemov1.SchemeGroupVersion.Group, crddemov1.SchemeGroupVersion.Version).
-		Do(ctx).Error()
-	switch {
-	case err == nil:
-	case apierrors.IsNotFound(err):
-		logger.Error(nil, "The Mydemo CRD is not installed; waiting for it to appear. Install it with: kubectl apply -f crd/mydemo.yaml",
-			"crd", "mydemos."+crddemov1.SchemeGroupVersion.Group)
-	default:
-		logger.Error(err, "Cannot reach the Kubernetes API server; will keep retrying", "host", host)
-	}
 }

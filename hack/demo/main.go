@@ -1,0 +1,357 @@
+//go:build unix
+
+// Command demo replays the crddemo walkthrough end to end on a machine with
+// only Go: it starts a throwaway control plane (etcd and kube-apiserver from
+// bin/, built by make testbin), runs the crddemo binary against it, and drives
+// it with bin/kubectl, narrating each step and waiting for the controller's
+// log lines that prove the step worked.
+//
+// Usage, from the repository root, after make build testbin:
+//
+//	go run ./hack/demo [--crddemo=releases/crddemo] [--timeout=60s]
+//
+// Ctrl-C at any point stops crddemo and the control plane, removes their temp
+// dir and exits non-zero.
+//
+// It is for Unix only: it stops crddemo with SIGTERM, and keeps it in a
+// process group of its own.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/domac/crddemo/test/controlplane"
+)
+
+func main() {
+	crddemo := flag.String("crddemo", "releases/crddemo", "path of the crddemo binary to run")
+	timeout := flag.Duration("timeout", 60*time.Second, "how long to wait for each log line the demo expects")
+	flag.Parse()
+	if err := run(*crddemo, *timeout); err != nil {
+		fmt.Fprintf(os.Stderr, "\ndemo: %v\n", err)
+		os.Exit(1)
+	}
+	fmt.Println("\nThe demo is over; crddemo and the control plane are stopped.")
+}
+
+// demo holds what the steps share.
+type demo struct {
+	cp      *controlplane.ControlPlane
+	root    string // the repository, where kubectl runs so paths read as in the README
+	ctrl    *controller
+	timeout time.Duration
+}
+
+func run(crddemo string, timeout time.Duration) (err error) {
+	// Every signal that would end the demo is caught, repeats included, so
+	// that it always gets to stop crddemo and the control plane: neither is
+	// in the terminal's process group, so neither would see the signal.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(signals)
+	go func() {
+		for sig := range signals {
+			cancel(fmt.Errorf("stopped by signal: %v", sig))
+		}
+	}()
+
+	if _, err := os.Stat(crddemo); err != nil {
+		return fmt.Errorf("no crddemo binary at %s: build it with make build (go build -o releases/crddemo .)", crddemo)
+	}
+	root, err := controlplane.RepoRoot()
+	if err != nil {
+		return err
+	}
+
+	say("Starting a local control plane: etcd and kube-apiserver from bin/, no nodes")
+	cp, err := controlplane.Start(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		say("Stopping the control plane")
+		err = errors.Join(err, cp.Stop())
+	}()
+	fmt.Printf("API server %s, kubeconfig %s\n", cp.Config.Host, cp.KubeconfigPath)
+
+	d := &demo{cp: cp, root: root, timeout: timeout}
+	say("Starting crddemo before its CRD exists: its informer cannot list Mydemos yet")
+	d.ctrl, err = startController(crddemo, cp.KubeconfigPath)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, d.ctrl.stop()) }()
+
+	if err := d.steps(ctx); err != nil {
+		return err
+	}
+
+	say("Stopping crddemo (SIGTERM)")
+	if err := d.ctrl.stop(); err != nil {
+		return err
+	}
+	if state := d.ctrl.cmd.ProcessState; state.Exited() {
+		fmt.Printf("crddemo exited with code %d\n", state.ExitCode())
+	} else {
+		fmt.Printf("crddemo ended: %v\n", state)
+	}
+	return nil
+}
+
+// steps is the walkthrough proper, from the missing CRD to the deletion.
+func (d *demo) steps(ctx context.Context) error {
+	if err := d.waitLog(ctx, 0, "could not find the requested resource"); err != nil {
+		return err
+	}
+
+	say("Installing the Mydemo CRD (kubectl apply -f crd/mydemo.yaml)")
+	if err := d.kubectl(ctx, "apply", "-f", "crd/mydemo.yaml"); err != nil {
+		return err
+	}
+	if err := d.kubectl(ctx, "wait", "--for=condition=Established", "--timeout=60s",
+		"crd/mydemos.crddemo.k8s.io"); err != nil {
+		return err
+	}
+
+	say("Waiting for crddemo's informer to sync and its workers to start")
+	if err := d.waitLog(ctx, 0, "Started workers"); err != nil {
+		return err
+	}
+
+	say("Creating a Mydemo (kubectl apply -f example/example-mydemo.yaml)")
+	mark := d.ctrl.logs.mark()
+	if err := d.kubectl(ctx, "apply", "-f", "example/example-mydemo.yaml"); err != nil {
+		return err
+	}
+	if err := d.waitLog(ctx, mark, "Successfully synced", "example-mydemo"); err != nil {
+		return err
+	}
+	if err := d.kubectl(ctx, "get", "md"); err != nil {
+		return err
+	}
+
+	say("Changing its port to 9090; crddemo syncs it again")
+	mark = d.ctrl.logs.mark()
+	if err := d.kubectl(ctx, "patch", "md", "example-mydemo", "--type=merge",
+		"-p", `{"spec":{"port":9090}}`); err != nil {
+		return err
+	}
+	if err := d.waitLog(ctx, mark, "Successfully synced", "example-mydemo"); err != nil {
+		return err
+	}
+	if err := d.kubectl(ctx, "get", "md"); err != nil {
+		return err
+	}
+
+	say("Describing it: the events crddemo recorded are at the bottom")
+	if err := d.kubectl(ctx, "describe", "md", "example-mydemo"); err != nil {
+		return err
+	}
+
+	say("Deleting it (kubectl delete -f example/example-mydemo.yaml)")
+	mark = d.ctrl.logs.mark()
+	if err := d.kubectl(ctx, "delete", "-f", "example/example-mydemo.yaml"); err != nil {
+		return err
+	}
+	return d.waitLog(ctx, mark, "Deleting mydemo", "example-mydemo")
+}
+
+// say announces a step, set apart from the output of crddemo and kubectl.
+func say(step string) {
+	fmt.Printf("\n==> %s\n", step)
+}
+
+// kubectl runs bin/kubectl from the repository root, echoing the command as
+// a user with KUBECONFIG set would type it.
+func (d *demo) kubectl(ctx context.Context, args ...string) error {
+	fmt.Printf("$ kubectl %s\n", strings.Join(args, " "))
+	cmd := d.cp.Kubectl(ctx, args...)
+	cmd.Dir = d.root
+	cmd.Stdout = os.Stdout
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		return fmt.Errorf("kubectl %s: %w", strings.Join(args, " "), err)
+	}
+	return nil
+}
+
+// waitLog waits, for at most d.timeout, until a line that crddemo logs from
+// the from-th one on contains all of texts.
+func (d *demo) waitLog(ctx context.Context, from int, texts ...string) error {
+	what := `"` + strings.Join(texts, `" and "`) + `"`
+	fmt.Printf("(waiting for crddemo to log a line with %s)\n", what)
+	ctx, cancel := context.WithTimeoutCause(ctx, d.timeout, fmt.Errorf("timed out after %v", d.timeout))
+	defer cancel()
+	if err := d.ctrl.logs.waitFor(ctx, from, texts); err != nil {
+		return fmt.Errorf("waiting for crddemo to log a line with %s: %w", what, err)
+	}
+	return nil
+}
+
+// controller is the running crddemo process.
+type controller struct {
+	cmd      *exec.Cmd
+	logs     *logLines
+	exited   chan struct{} // closed once cmd.Wait has returned
+	stopOnce sync.Once
+}
+
+// startController starts crddemo with its output shown, prefixed, and
+// collected for waitLog.
+func startController(path, kubeconfig string) (*controller, error) {
+	reader, writer, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("creating a pipe for crddemo's output: %w", err)
+	}
+	defer writer.Close()
+	cmd := exec.Command(path, "--kubeconfig="+kubeconfig)
+	// One pipe for both streams keeps klog's lines (stderr) in order with
+	// anything printed to stdout.
+	cmd.Stdout = writer
+	cmd.Stderr = writer
+	// In a process group of its own, crddemo does not get the terminal's
+	// Ctrl-C: the demo stops it with a single SIGTERM, a graceful shutdown,
+	// where a Ctrl-C followed by the demo's SIGTERM would make it exit at
+	// once.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		reader.Close()
+		return nil, fmt.Errorf("starting %s: %w", path, err)
+	}
+
+	c := &controller{cmd: cmd, logs: newLogLines(), exited: make(chan struct{})}
+	go func() {
+		defer reader.Close()
+		scanner := bufio.NewScanner(reader)
+		scanner.Buffer(nil, 1<<20)
+		for scanner.Scan() {
+			fmt.Printf("crddemo| %s\n", scanner.Text())
+			c.logs.add(scanner.Text())
+		}
+		if err := scanner.Err(); err != nil {
+			// Keep draining, or crddemo would block on a full pipe.
+			fmt.Printf("crddemo| (output no longer readable as lines: %v)\n", err)
+			_, _ = io.Copy(os.Stdout, reader)
+		}
+		c.logs.end()
+	}()
+	go func() {
+		_ = cmd.Wait() // the outcome is in cmd.ProcessState
+		close(c.exited)
+	}()
+	return c, nil
+}
+
+// stop sends crddemo SIGTERM, and SIGKILL if it has not exited 20 s later.
+// It returns an error only if crddemo could not be made to exit; its exit
+// status is in c.cmd.ProcessState.
+func (c *controller) stop() error {
+	var err error
+	c.stopOnce.Do(func() {
+		select {
+		case <-c.exited:
+			return
+		default:
+		}
+		if err = c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			err = fmt.Errorf("stopping crddemo: %w", err)
+		}
+		select {
+		case <-c.exited:
+		case <-time.After(20 * time.Second):
+			fmt.Println("crddemo did not exit 20s after SIGTERM; killing it")
+			_ = c.cmd.Process.Kill()
+			<-c.exited
+		}
+	})
+	return err
+}
+
+// logLines collects crddemo's output lines so that a step can wait for one.
+type logLines struct {
+	mu    sync.Mutex
+	lines []string
+	ended bool
+	// changed is closed, and replaced, whenever a line comes or the output
+	// ends, to wake the waiters.
+	changed chan struct{}
+}
+
+func newLogLines() *logLines {
+	return &logLines{changed: make(chan struct{})}
+}
+
+func (l *logLines) add(line string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, line)
+	close(l.changed)
+	l.changed = make(chan struct{})
+}
+
+// end records that crddemo's output has ended: it has exited.
+func (l *logLines) end() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ended = true
+	close(l.changed)
+	l.changed = make(chan struct{})
+}
+
+// mark returns the number of lines so far. A step takes it before acting so
+// that it waits for a line caused by its action, not an earlier one.
+func (l *logLines) mark() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.lines)
+}
+
+// waitFor waits until a line from the from-th one on contains all of texts,
+// crddemo's output ends, or ctx is done.
+func (l *logLines) waitFor(ctx context.Context, from int, texts []string) error {
+	for {
+		l.mu.Lock()
+		for ; from < len(l.lines); from++ {
+			if containsAll(l.lines[from], texts) {
+				l.mu.Unlock()
+				return nil
+			}
+		}
+		ended, changed := l.ended, l.changed
+		l.mu.Unlock()
+		if ended {
+			return errors.New("crddemo exited first")
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-changed:
+		}
+	}
+}
+
+func containsAll(line string, texts []string) bool {
+	for _, text := range texts {
+		if !strings.Contains(line, text) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,60 @@
+// Command local-cluster runs a throwaway Kubernetes control plane (etcd and
+// kube-apiserver from bin/, built by make testbin) until it is interrupted, so
+// that crddemo can be tried by hand on a machine with no cluster at all.
+//
+// There are no nodes, so no Pods run, but crddemo only needs the API server.
+// Everything, etcd's data included, lives in a temp dir removed on exit.
+//
+// Usage, from the repository root:
+//
+//	go run ./hack/local-cluster
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/domac/crddemo/test/controlplane"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintf(os.Stderr, "local-cluster: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run() (err error) {
+	// Signals stay caught until the control plane is stopped, repeats
+	// included: etcd and kube-apiserver are not in the terminal's process
+	// group, so if this process died of one they would run on. SIGHUP is
+	// what closing the terminal sends.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+
+	fmt.Println("Starting etcd and kube-apiserver from bin/ ...")
+	cp, err := controlplane.Start(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, cp.Stop()) }()
+
+	fmt.Printf(`
+The control plane is up at %s. In another terminal:
+
+  export KUBECONFIG=%s
+  kubectl apply -f crd/mydemo.yaml
+  ./releases/crddemo --kubeconfig=%[2]s
+
+No kubectl, or one too old for this server? Use %s instead.
+Press Ctrl-C to stop the control plane; its temp dir goes with it.
+`, cp.Config.Host, cp.KubeconfigPath, cp.KubectlPath)
+
+	<-ctx.Done()
+	fmt.Println("\nStopping the control plane ...")
+	return nil
+}

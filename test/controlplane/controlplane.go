@@ -1,0 +1,326 @@
+// Package controlplane runs a throwaway Kubernetes control plane, etcd and
+// kube-apiserver with no nodes, from the binaries that hack/testbin.sh builds
+// into the repository's bin/. The integration tests, hack/demo and
+// hack/local-cluster all start it through here, so that they share one set of
+// binaries at the versions hack/tools/go.mod pins, one temp-dir layout and one
+// cleanup path.
+//
+// It wraps sigs.k8s.io/controller-runtime/pkg/envtest, which starts etcd and
+// kube-apiserver each in a process group of its own. A Ctrl-C in the terminal
+// therefore never reaches them: whoever calls Start must call Stop when it is
+// interrupted, or they outlive it. The programs do so from their signal
+// handlers; tests get it from StartForTest.
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/modfile"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+// modulePath identifies the repository root: the directory whose go.mod
+// declares it. hack/tools has a go.mod of its own, under another name.
+const modulePath = "github.com/domac/crddemo"
+
+// binaries are the programs Start needs in bin/, as hack/testbin.sh names them.
+var binaries = []string{"etcd", "kube-apiserver", "kubectl"}
+
+const (
+	// startTimeout is how long etcd and kube-apiserver each get to become
+	// healthy. envtest's 20 s default is too short for kube-apiserver on a
+	// 2-core machine that is also compiling.
+	startTimeout = 60 * time.Second
+	// stopTimeout is how long each gets to exit after SIGTERM before envtest
+	// sends SIGKILL.
+	stopTimeout = 20 * time.Second
+	// logTail is how much of each process's output is kept, and tailLines
+	// how many of its last lines are shown, to explain a failed start.
+	logTail   = 4 << 10
+	tailLines = 10
+)
+
+// ControlPlane is a running etcd and kube-apiserver listening on loopback.
+// Everything it writes, including etcd's data, lives in one temp dir that
+// Stop removes.
+type ControlPlane struct {
+	// Config connects as an admin (group system:masters).
+	Config *rest.Config
+	// KubeconfigPath is a kubeconfig file holding Config, for programs such
+	// as crddemo and kubectl.
+	KubeconfigPath string
+	// KubectlPath is bin/kubectl, whose version matches the server's.
+	KubectlPath string
+
+	dir      string
+	plane    *envtest.ControlPlane
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// RepoRoot returns the absolute path of the crddemo repository. It looks up
+// from the working directory first, since tests run in their package's
+// directory and the programs from the root; it falls back to where this
+// source file was compiled from, for a program run from elsewhere.
+func RepoRoot() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("finding the crddemo repository: %w", err)
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if isRepoRoot(dir) {
+			return dir, nil
+		}
+		if filepath.Dir(dir) == dir {
+			break
+		}
+	}
+	if dir, ok := compiledRepoRoot(); ok {
+		return dir, nil
+	}
+	return "", fmt.Errorf("cannot find the crddemo repository (a go.mod declaring module %s) in %s or above it", modulePath, wd)
+}
+
+// BinDir returns the absolute path of the repository's bin/, where
+// hack/testbin.sh puts etcd, kube-apiserver and kubectl.
+func BinDir() (string, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, "bin"), nil
+}
+
+// Missing returns the names of the binaries that Start needs but bin/ lacks;
+// all of them if bin/ itself cannot be found.
+func Missing() []string {
+	dir, err := BinDir()
+	if err != nil {
+		return slices.Clone(binaries)
+	}
+	var missing []string
+	for _, name := range binaries {
+		info, err := os.Stat(filepath.Join(dir, name))
+		if err != nil || !info.Mode().IsRegular() || info.Mode().Perm()&0o111 == 0 {
+			missing = append(missing, name)
+		}
+	}
+	return missing
+}
+
+// Start starts etcd and kube-apiserver from bin/ and waits until the API
+// server serves the default namespace. It installs nothing: callers add the
+// CRD when their scenario calls for it.
+//
+// Start cannot interrupt the processes while they boot (a few seconds); if
+// ctx ends meanwhile, it stops them once they are up and returns ctx's error.
+// On any error, everything Start had begun is already stopped and removed.
+func Start(ctx context.Context) (*ControlPlane, error) {
+	bin, err := BinDir()
+	if err != nil {
+		return nil, err
+	}
+	if missing := Missing(); len(missing) > 0 {
+		return nil, fmt.Errorf("%s missing from %s: run make testbin (hack/testbin.sh) to build them",
+			strings.Join(missing, ", "), bin)
+	}
+	dir, err := os.MkdirTemp("", "crddemo-controlplane-")
+	if err != nil {
+		return nil, fmt.Errorf("creating the control plane's temp dir: %w", err)
+	}
+	cp := &ControlPlane{
+		KubeconfigPath: filepath.Join(dir, "kubeconfig"),
+		KubectlPath:    filepath.Join(bin, "kubectl"),
+		dir:            dir,
+	}
+	if err := cp.start(ctx, bin); err != nil {
+		return nil, errors.Join(err, cp.Stop())
+	}
+	return cp, nil
+}
+
+// start does the work of Start in cp's temp dir, leaving the cleanup of a
+// failure to the caller.
+func (cp *ControlPlane) start(ctx context.Context, bin string) error {
+	// envtest would make temp dirs of its own for etcd's data and the API
+	// server's certificates, and could leave one behind after a failed start;
+	// inside cp.dir, Stop removes them whatever happened.
+	certDir := filepath.Join(cp.dir, "kube-apiserver")
+	if err := os.Mkdir(certDir, 0o700); err != nil {
+		return fmt.Errorf("creating the API server's certificate dir: %w", err)
+	}
+	etcdLog, apiserverLog := &tailBuffer{}, &tailBuffer{}
+	cp.plane = &envtest.ControlPlane{
+		Etcd: &envtest.Etcd{
+			Path:         filepath.Join(bin, "etcd"),
+			DataDir:      filepath.Join(cp.dir, "etcd"),
+			StartTimeout: startTimeout,
+			StopTimeout:  stopTimeout,
+			Out:          etcdLog,
+			Err:          etcdLog,
+		},
+		APIServer: &envtest.APIServer{
+			Path:         filepath.Join(bin, "kube-apiserver"),
+			CertDir:      certDir,
+			StartTimeout: startTimeout,
+			StopTimeout:  stopTimeout,
+			Out:          apiserverLog,
+			Err:          apiserverLog,
+		},
+		KubectlPath: cp.KubectlPath,
+	}
+	// Using envtest.ControlPlane rather than envtest.Environment skips the
+	// latter's five silent retries of a failed start and its reading of
+	// KUBEBUILDER_ASSETS and USE_EXISTING_CLUSTER, which could swap in other
+	// binaries or a real cluster.
+	if err := cp.plane.Start(); err != nil {
+		// kube-apiserver starts only once etcd is up, so if it wrote anything
+		// it is the one that failed; etcd's output would only show envtest
+		// stopping it.
+		output := apiserverLog.describe("kube-apiserver")
+		if output == "" {
+			output = etcdLog.describe("etcd")
+		}
+		return fmt.Errorf("starting etcd and kube-apiserver from %s: %w%s", bin, err, output)
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("starting the control plane: %w", context.Cause(ctx))
+	}
+
+	admin, err := cp.plane.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, &rest.Config{
+		// The API server is the caller's alone: client-side throttling would
+		// only slow tests down.
+		QPS:   1000,
+		Burst: 2000,
+	})
+	if err != nil {
+		return fmt.Errorf("provisioning the admin user: %w", err)
+	}
+	cp.Config = admin.Config()
+	kubeconfig, err := admin.KubeConfig()
+	if err != nil {
+		return fmt.Errorf("writing the admin kubeconfig: %w", err)
+	}
+	if err := os.WriteFile(cp.KubeconfigPath, kubeconfig, 0o600); err != nil {
+		return fmt.Errorf("writing the admin kubeconfig: %w", err)
+	}
+
+	return waitForDefaultNamespace(ctx, cp.Config)
+}
+
+// waitForDefaultNamespace waits until the API server has created the default
+// namespace. It reports healthy before its bootstrap controller does so, and
+// the first kubectl apply of a namespaced object would fail in that window.
+func waitForDefaultNamespace(ctx context.Context, cfg *rest.Config) error {
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("creating a client for the API server: %w", err)
+	}
+	var lastErr error
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		_, lastErr = client.CoreV1().Namespaces().Get(ctx, metav1.NamespaceDefault, metav1.GetOptions{})
+		return lastErr == nil, nil
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("waiting for the default namespace: %w", context.Cause(ctx))
+		}
+		return fmt.Errorf("the API server did not create the default namespace within 30s: %w", lastErr)
+	}
+	return nil
+}
+
+// Kubectl returns a command that runs bin/kubectl against this control plane.
+// Its discovery and HTTP caches go to the control plane's temp dir rather
+// than ~/.kube/cache, where every run's new port would leave a directory.
+func (cp *ControlPlane) Kubectl(ctx context.Context, args ...string) *exec.Cmd {
+	flags := []string{
+		"--kubeconfig=" + cp.KubeconfigPath,
+		"--cache-dir=" + filepath.Join(cp.dir, "kubectl-cache"),
+	}
+	return exec.CommandContext(ctx, cp.KubectlPath, append(flags, args...)...)
+}
+
+// Stop stops kube-apiserver and etcd and removes the temp dir. It is safe to
+// call more than once and on a nil ControlPlane; later calls return the first
+// call's result.
+func (cp *ControlPlane) Stop() error {
+	if cp == nil {
+		return nil
+	}
+	cp.stopOnce.Do(func() {
+		var errs []error
+		if cp.plane != nil {
+			if err := cp.plane.Stop(); err != nil {
+				errs = append(errs, fmt.Errorf("stopping etcd and kube-apiserver: %w", err))
+			}
+		}
+		if err := os.RemoveAll(cp.dir); err != nil {
+			errs = append(errs, fmt.Errorf("removing the control plane's temp dir: %w", err))
+		}
+		cp.stopErr = errors.Join(errs...)
+	})
+	return cp.stopErr
+}
+
+// isRepoRoot reports whether dir holds the go.mod of the crddemo module.
+func isRepoRoot(dir string) bool {
+	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	return err == nil && modfile.ModulePath(data) == modulePath
+}
+
+// compiledRepoRoot returns the repository this file was compiled in, if the
+// build kept absolute source paths (no -trimpath) and the repository is still
+// there.
+func compiledRepoRoot() (string, bool) {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok || !filepath.IsAbs(file) {
+		return "", false
+	}
+	dir := filepath.Dir(filepath.Dir(filepath.Dir(file)))
+	return dir, isRepoRoot(dir)
+}
+
+// tailBuffer keeps the last logTail bytes written to it. The processes'
+// output is of no interest until one fails to start, and then only its end.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if over := len(t.buf) - logTail; over > 0 {
+		t.buf = slices.Delete(t.buf, 0, over)
+	}
+	return len(p), nil
+}
+
+// describe returns the last tailLines lines kept, as an indented block to
+// append to an error, or nothing if there were none.
+func (t *tailBuffer) describe(name string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	lines := strings.Split(strings.TrimSpace(string(t.buf)), "\n")
+	if lines[0] == "" {
+		return ""
+	}
+	lines = lines[max(0, len(lines)-tailLines):]
+	return fmt.Sprintf("\n%s's last output:\n\t%s", name, strings.Join(lines, "\n\t"))
+}

@@ -1,0 +1,147 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+
+	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
+	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
+	"github.com/domac/crddemo/test/controlplane"
+)
+
+// TestWalkthrough replays the seed walkthrough with the built binary: start
+// crddemo before its CRD exists, install the CRD, then create, change and
+// delete the example Mydemo with kubectl, and stop crddemo with SIGTERM.
+func TestWalkthrough(t *testing.T) {
+	cp := controlplane.StartForTest(t)
+	client := clientset.NewForConfigOrDie(cp.Config)
+	kube := kubernetes.NewForConfigOrDie(cp.Config)
+	crddemo := startCrddemo(t, nil, "--kubeconfig="+cp.KubeconfigPath)
+
+	// Without the CRD the informer cannot list Mydemos: crddemo says why and
+	// keeps retrying instead of exiting.
+	crddemo.waitForLog(t, "The Mydemo CRD is not installed")
+	crddemo.waitForLog(t, "Failed to watch", "the server could not find the requested resource")
+	crddemo.waitForLog(t, "Waiting for informer caches to sync")
+	if len(matchingLines(crddemo.output.String(), "Started workers")) != 0 {
+		t.Fatal("crddemo started its workers before the CRD existed")
+	}
+
+	kubectl(t, cp, "", "apply", "-f", repoFile(t, "crd/mydemo.yaml"))
+	crddemo.waitForLog(t, "Started workers")
+	crddemo.waitForLog(t, "The Mydemo API is now available")
+
+	kubectl(t, cp, "", "apply", "-f", repoFile(t, "example/example-mydemo.yaml"))
+	created := waitForSyncedStatus(t, client, 1)
+	crddemo.waitForLog(t, "Try to process mydemo", `mydemo="default/example-mydemo"`,
+		`resourceVersion="`+created.ResourceVersion+`"`, "generation=1", `ip="127.0.0.1"`, "port=8080")
+	crddemo.waitForLog(t, "Successfully synced", `mydemo="default/example-mydemo"`)
+	waitForSyncedEvents(t, kube, created, 1)
+
+	table := kubectl(t, cp, "", "get", "md")
+	for _, want := range []string{"NAME", "IP", "PORT", "SYNCED", "AGE", "example-mydemo", "127.0.0.1", "8080", "True"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("kubectl get md does not show %q:\n%s", want, table)
+		}
+	}
+	described := kubectl(t, cp, "", "describe", "md", "example-mydemo")
+	if len(matchingLines(described, "Normal", "Synced", "crddemo", "Mydemo synced successfully")) != 1 {
+		t.Errorf("kubectl describe md does not show the Synced event:\n%s", described)
+	}
+
+	// Change the port as the walkthrough does: edit the file, apply again.
+	example, err := os.ReadFile(repoFile(t, "example/example-mydemo.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubectl(t, cp, strings.Replace(string(example), "port: 8080", "port: 9090", 1), "apply", "-f", "-")
+	changed := waitForSyncedStatus(t, client, 2)
+	if changed.Spec.Port != 9090 {
+		t.Fatalf("port after the change = %d, want 9090", changed.Spec.Port)
+	}
+	crddemo.waitForLog(t, "Try to process mydemo", `resourceVersion="`+changed.ResourceVersion+`"`, "generation=2", "port=9090")
+	waitForSyncedEvents(t, kube, changed, 2)
+
+	kubectl(t, cp, "", "delete", "-f", repoFile(t, "example/example-mydemo.yaml"))
+	crddemo.waitForLog(t, "Mydemo does not exist in local cache, will delete it", `mydemo="default/example-mydemo"`)
+	crddemo.waitForLog(t, "Deleting mydemo", `mydemo="default/example-mydemo"`)
+
+	if code := crddemo.stop(t); code != 0 {
+		t.Errorf("crddemo exited with %d after SIGTERM, want 0", code)
+	}
+	crddemo.waitForLog(t, "Shut down cleanly")
+	if lines := matchingLines(crddemo.output.String(), "panic"); len(lines) != 0 {
+		t.Errorf("crddemo panicked: %q", lines)
+	}
+}
+
+// kubectl runs bin/kubectl against the control plane, with stdin if it is
+// not empty, and returns its output.
+func kubectl(t *testing.T, cp *controlplane.ControlPlane, stdin string, args ...string) string {
+	t.Helper()
+	cmd := cp.Kubectl(context.Background(), args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// waitForSyncedStatus waits until the example Mydemo reports that the
+// controller synced generation, and returns it.
+func waitForSyncedStatus(t *testing.T, client clientset.Interface, generation int64) *crddemov1.Mydemo {
+	t.Helper()
+	var demo *crddemov1.Mydemo
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, waitTimeout, true,
+		func(ctx context.Context) (bool, error) {
+			var err error
+			demo, err = client.CrddemoV1().Mydemos("default").Get(ctx, "example-mydemo", metav1.GetOptions{})
+			if err != nil {
+				return false, nil
+			}
+			cond := meta.FindStatusCondition(demo.Status.Conditions, "Synced")
+			return demo.Generation == generation && demo.Status.ObservedGeneration == generation &&
+				cond != nil && cond.Status == metav1.ConditionTrue && cond.ObservedGeneration == generation, nil
+		})
+	if err != nil {
+		t.Fatalf("example-mydemo never reported Synced=True for generation %d; last seen: %+v", generation, demo)
+	}
+	return demo
+}
+
+// waitForSyncedEvents waits until demo has want Synced events and checks that
+// it has no more: one per change, however many syncs the change caused.
+func waitForSyncedEvents(t *testing.T, kube kubernetes.Interface, demo *crddemov1.Mydemo, want int) {
+	t.Helper()
+	selector := fields.Set{"involvedObject.name": demo.Name, "involvedObject.uid": string(demo.UID), "reason": "Synced"}
+	var events []corev1.Event
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, waitTimeout, true,
+		func(ctx context.Context) (bool, error) {
+			list, err := kube.CoreV1().Events(demo.Namespace).List(ctx, metav1.ListOptions{FieldSelector: selector.String()})
+			if err != nil {
+				return false, nil
+			}
+			events = list.Items
+			return len(events) >= want, nil
+		})
+	if err != nil || len(events) != want {
+		t.Fatalf("want %d Synced events for %s, got %d: %+v", want, demo.Name, len(events), events)
+	}
+	for _, e := range events {
+		if e.Type != corev1.EventTypeNormal || e.Message != "Mydemo synced successfully" || e.Source.Component != "crddemo" ||
+			e.InvolvedObject.Kind != "Mydemo" || e.InvolvedObject.APIVersion != "crddemo.k8s.io/v1" {
+			t.Errorf("unexpected event: %+v", e)
+		}
+	}
+}
