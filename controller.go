@@ -111,7 +111,7 @@ func (c *Controller) enqueue(obj any) {
 // Run waits for the informer's cache, then runs workers until ctx is
 // cancelled. On cancellation it stops handing out keys and returns once every
 // in-flight sync has finished.
-func (c *Controller) Run(ctx context.Context, workers int) error {
+func (c *Controller) Run(ctx context.Context, workers int) {
 	defer utilruntime.HandleCrashWithContext(ctx)
 	defer c.queue.ShutDown()
 	logger := klog.FromContext(ctx)
@@ -121,7 +121,7 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	// The cache fills once the API server serves Mydemos: perhaps never, if
 	// the CRD is not installed. Shutting down while waiting is no error.
 	if !cache.WaitForCacheSync(ctx.Done(), c.synced) {
-		return nil
+		return
 	}
 
 	logger.Info("Starting workers", "count", workers)
@@ -136,7 +136,6 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	c.queue.ShutDown()
 	wg.Wait()
 	logger.Info("Workers stopped")
-	return nil
 }
 
 // runWorker processes keys one at a time until the queue shuts down.

@@ -79,5 +79,6 @@ func runController(ctx context.Context, opts *options) error {
 	}
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()
-	return controller.Run(ctx, opts.workers)
+	controller.Run(ctx, opts.workers)
+	return nil
 }
