@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,7 +38,7 @@ import (
 
 func main() {
 	crddemo := flag.String("crddemo", "releases/crddemo", "path of the crddemo binary to run")
-	timeout := flag.Duration("timeout", 60*time.Second, "how long to wait for each log line the demo expects")
+	timeout := flag.Duration("timeout", 60*time.Second, "how long to wait for each thing the demo expects, such as a log line")
 	flag.Parse()
 	if err := run(*crddemo, *timeout); err != nil {
 		fmt.Fprintf(os.Stderr, "\ndemo: %v\n", err)
@@ -55,13 +56,13 @@ type demo struct {
 }
 
 func run(crddemo string, timeout time.Duration) (err error) {
-	// Every signal that would end the demo is caught, repeats included, so
-	// that it always gets to stop crddemo and the control plane: neither is
-	// in the terminal's process group, so neither would see the signal.
+	// Signals stay caught until the end, repeats included, so that the demo
+	// always gets to stop crddemo and the control plane: neither is in the
+	// terminal's process group, so neither would see the signal.
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(signals, controlplane.ShutdownSignals()...)
 	defer signal.Stop(signals)
 	go func() {
 		for sig := range signals {
@@ -71,6 +72,11 @@ func run(crddemo string, timeout time.Duration) (err error) {
 
 	if _, err := os.Stat(crddemo); err != nil {
 		return fmt.Errorf("no crddemo binary at %s: build it with make build (go build -o releases/crddemo .)", crddemo)
+	}
+	// An absolute path keeps exec from looking a bare name up in $PATH.
+	crddemo, err = filepath.Abs(crddemo)
+	if err != nil {
+		return err
 	}
 	root, err := controlplane.RepoRoot()
 	if err != nil {
@@ -94,21 +100,20 @@ func run(crddemo string, timeout time.Duration) (err error) {
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, d.ctrl.stop()) }()
+	defer d.ctrl.stop()
 
 	if err := d.steps(ctx); err != nil {
 		return err
 	}
 
 	say("Stopping crddemo (SIGTERM)")
-	if err := d.ctrl.stop(); err != nil {
-		return err
+	d.ctrl.stop()
+	// A graceful shutdown is part of what the demo shows: anything but exit
+	// code 0 after SIGTERM is a failure.
+	if state := d.ctrl.cmd.ProcessState; !state.Success() {
+		return fmt.Errorf("crddemo did not shut down cleanly after SIGTERM: %v", state)
 	}
-	if state := d.ctrl.cmd.ProcessState; state.Exited() {
-		fmt.Printf("crddemo exited with code %d\n", state.ExitCode())
-	} else {
-		fmt.Printf("crddemo ended: %v\n", state)
-	}
+	fmt.Println("crddemo exited with code 0")
 	return nil
 }
 
@@ -122,7 +127,7 @@ func (d *demo) steps(ctx context.Context) error {
 	if err := d.kubectl(ctx, "apply", "-f", "crd/mydemo.yaml"); err != nil {
 		return err
 	}
-	if err := d.kubectl(ctx, "wait", "--for=condition=Established", "--timeout=60s",
+	if err := d.kubectl(ctx, "wait", "--for=condition=Established", "--timeout="+d.timeout.String(),
 		"crd/mydemos.crddemo.k8s.io"); err != nil {
 		return err
 	}
@@ -178,7 +183,11 @@ func say(step string) {
 // kubectl runs bin/kubectl from the repository root, echoing the command as
 // a user with KUBECONFIG set would type it.
 func (d *demo) kubectl(ctx context.Context, args ...string) error {
-	fmt.Printf("$ kubectl %s\n", strings.Join(args, " "))
+	quoted := make([]string, len(args))
+	for i, arg := range args {
+		quoted[i] = shellQuote(arg)
+	}
+	fmt.Printf("$ kubectl %s\n", strings.Join(quoted, " "))
 	cmd := d.cp.Kubectl(ctx, args...)
 	cmd.Dir = d.root
 	cmd.Stdout = os.Stdout
@@ -192,6 +201,15 @@ func (d *demo) kubectl(ctx context.Context, args ...string) error {
 	return nil
 }
 
+// shellQuote quotes arg, if it needs it, so that the echoed command can be
+// pasted into a shell.
+func shellQuote(arg string) string {
+	if arg != "" && strings.Trim(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=./:,") == "" {
+		return arg
+	}
+	return "'" + strings.ReplaceAll(arg, "'", `'\''`) + "'"
+}
+
 // waitLog waits, for at most d.timeout, until a line that crddemo logs from
 // the from-th one on contains all of texts.
 func (d *demo) waitLog(ctx context.Context, from int, texts ...string) error {
@@ -199,7 +217,16 @@ func (d *demo) waitLog(ctx context.Context, from int, texts ...string) error {
 	fmt.Printf("(waiting for crddemo to log a line with %s)\n", what)
 	ctx, cancel := context.WithTimeoutCause(ctx, d.timeout, fmt.Errorf("timed out after %v", d.timeout))
 	defer cancel()
-	if err := d.ctrl.logs.waitFor(ctx, from, texts); err != nil {
+	err := d.ctrl.logs.waitFor(ctx, from, texts)
+	if errors.Is(err, errOutputEnded) {
+		// The output ends as crddemo exits; its status follows at once.
+		select {
+		case <-d.ctrl.exited:
+			err = fmt.Errorf("crddemo exited first (%v)", d.ctrl.cmd.ProcessState)
+		case <-time.After(time.Second):
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("waiting for crddemo to log a line with %s: %w", what, err)
 	}
 	return nil
@@ -259,20 +286,13 @@ func startController(path, kubeconfig string) (*controller, error) {
 	return c, nil
 }
 
-// stop sends crddemo SIGTERM, and SIGKILL if it has not exited 20 s later.
-// It returns an error only if crddemo could not be made to exit; its exit
-// status is in c.cmd.ProcessState.
-func (c *controller) stop() error {
-	var err error
+// stop sends crddemo SIGTERM, and SIGKILL if it has not exited 20 s later,
+// and waits for it to exit; its exit status is then in c.cmd.ProcessState.
+// Later calls do nothing.
+func (c *controller) stop() {
 	c.stopOnce.Do(func() {
-		select {
-		case <-c.exited:
-			return
-		default:
-		}
-		if err = c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			err = fmt.Errorf("stopping crddemo: %w", err)
-		}
+		// Signal fails only if crddemo has exited already, which is the goal.
+		_ = c.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-c.exited:
 		case <-time.After(20 * time.Second):
@@ -281,8 +301,10 @@ func (c *controller) stop() error {
 			<-c.exited
 		}
 	})
-	return err
 }
+
+// errOutputEnded is waitFor's error when crddemo's output ends first.
+var errOutputEnded = errors.New("crddemo's output ended")
 
 // logLines collects crddemo's output lines so that a step can wait for one.
 type logLines struct {
@@ -337,7 +359,7 @@ func (l *logLines) waitFor(ctx context.Context, from int, texts []string) error 
 		ended, changed := l.ended, l.changed
 		l.mu.Unlock()
 		if ended {
-			return errors.New("crddemo exited first")
+			return errOutputEnded
 		}
 		select {
 		case <-ctx.Done():

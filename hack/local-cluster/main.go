@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"syscall"
 
 	"github.com/domac/crddemo/test/controlplane"
 )
@@ -30,10 +29,9 @@ func main() {
 
 func run() (err error) {
 	// Signals stay caught until the control plane is stopped, repeats
-	// included: etcd and kube-apiserver are not in the terminal's process
-	// group, so if this process died of one they would run on. SIGHUP is
-	// what closing the terminal sends.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// included, so that this process never dies of one and leaves etcd and
+	// kube-apiserver running.
+	ctx, stop := signal.NotifyContext(context.Background(), controlplane.ShutdownSignals()...)
 	defer stop()
 
 	fmt.Println("Starting etcd and kube-apiserver from bin/ ...")

@@ -7,9 +7,9 @@
 //
 // It wraps sigs.k8s.io/controller-runtime/pkg/envtest, which starts etcd and
 // kube-apiserver each in a process group of its own. A Ctrl-C in the terminal
-// therefore never reaches them: whoever calls Start must call Stop when it is
-// interrupted, or they outlive it. The programs do so from their signal
-// handlers; tests get it from StartForTest.
+// therefore never reaches them: whoever calls Start must catch
+// ShutdownSignals and call Stop, or they outlive it. The programs do so
+// themselves; tests get it from StartForTest.
 package controlplane
 
 import (
@@ -188,6 +188,11 @@ func (cp *ControlPlane) start(ctx context.Context, bin string) error {
 	// KUBEBUILDER_ASSETS and USE_EXISTING_CLUSTER, which could swap in other
 	// binaries or a real cluster.
 	if err := cp.plane.Start(); err != nil {
+		// envtest runs etcd --help and kube-apiserver --help in the caller's
+		// process group, where a Ctrl-C kills them and fails the start.
+		if ctx.Err() != nil {
+			return fmt.Errorf("starting the control plane: %w", context.Cause(ctx))
+		}
 		// kube-apiserver starts only once etcd is up, so if it wrote anything
 		// it is the one that failed; etcd's output would only show envtest
 		// stopping it.

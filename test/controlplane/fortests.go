@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"syscall"
 )
 
 // RequireEnv names the environment variable that, set to 1, turns a test's
@@ -50,40 +49,60 @@ func RequireOrSkip(t TB) {
 // StartForTest calls RequireOrSkip, starts a control plane and stops it when
 // the test and its subtests end.
 //
-// Until then, it also stops the control plane on SIGINT, SIGTERM or SIGHUP
-// (the terminal closing): the test binary would otherwise die at once of a
-// Ctrl-C without running any cleanup, while etcd and kube-apiserver, outside
-// the terminal's process group, would never see it. Once the control plane is
-// stopped, the signal is raised again so that the test binary still dies of
-// it.
+// Until then, it also stops the control plane on ShutdownSignals: the test
+// binary would otherwise die at once of a Ctrl-C without running any cleanup,
+// while etcd and kube-apiserver, outside the terminal's process group, would
+// never see it. Once the control plane is stopped, the signal is raised again
+// so that the test binary still dies of it.
 func StartForTest(t TB) *ControlPlane {
 	t.Helper()
 	RequireOrSkip(t)
 	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(signals, ShutdownSignals()...)
 	cp, err := Start(context.Background())
 	if err != nil {
+		// A signal during Start may be what failed it; now that Start has
+		// cleaned up, the test binary dies of it as it would have.
 		signal.Stop(signals)
+		select {
+		case sig := <-signals:
+			raise(sig)
+		default:
+		}
 		t.Fatalf("starting the control plane: %v", err)
 	}
-	done := make(chan struct{})
+	done, watched := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(watched)
 		select {
 		case sig := <-signals:
 			signal.Stop(signals)
 			_ = cp.Stop()
-			if self, err := os.FindProcess(os.Getpid()); err == nil {
-				_ = self.Signal(sig)
-			}
+			raise(sig)
 		case <-done:
 		}
 	}()
 	t.Cleanup(func() {
-		signal.Stop(signals)
 		close(done)
+		<-watched
+		signal.Stop(signals)
 		if err := cp.Stop(); err != nil {
 			t.Errorf("stopping the control plane: %v", err)
 		}
+		// A signal that came as the test ended has waited for the stop.
+		select {
+		case sig := <-signals:
+			raise(sig)
+		default:
+		}
 	})
 	return cp
+}
+
+// raise sends sig to this process. Called once sig is no longer caught, it
+// kills the process as sig would have in the first place.
+func raise(sig os.Signal) {
+	if self, err := os.FindProcess(os.Getpid()); err == nil {
+		_ = self.Signal(sig)
+	}
 }
