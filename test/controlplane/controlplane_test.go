@@ -113,26 +113,32 @@ func TestTailBufferKeepsTheEnd(t *testing.T) {
 // report from hack/tools/go.mod, so that no test repeats it.
 func pinnedKubernetesVersion(t *testing.T) string {
 	t.Helper()
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(root, "hack", "tools", "go.mod")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file, err := modfile.ParseLax(path, data, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, req := range file.Require {
+	tools := parseGoMod(t, "hack/tools/go.mod")
+	for _, req := range tools.Require {
 		if req.Mod.Path == "k8s.io/kubernetes" {
 			return req.Mod.Version
 		}
 	}
-	t.Fatalf("%s requires no k8s.io/kubernetes", path)
+	t.Fatalf("hack/tools/go.mod requires no k8s.io/kubernetes")
 	return ""
+}
+
+// parseGoMod parses the go.mod at path, relative to the repository root.
+func parseGoMod(t *testing.T, path string) *modfile.File {
+	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := modfile.Parse(path, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return file
 }
 
 // processesMentioning returns the command lines of the processes that have
