@@ -31,14 +31,21 @@ func failStatusUpdates(f *fixture, n int) *atomic.Int32 {
 	return &attempts
 }
 
-func TestWorkerRetriesFailedKeyWithBackoff(t *testing.T) {
+// queuedDemoFailing returns a fixture whose queue holds one cached Mydemo
+// whose first failures status updates fail, and the counter of attempts.
+func queuedDemoFailing(t *testing.T, failures int) (*fixture, *crddemov1.Mydemo, *atomic.Int32) {
 	demo := newMydemo("example-mydemo", 1)
 	f := newFixture(t, demo)
 	f.fillCache(demo)
-	attempts := failStatusUpdates(f, 3)
+	attempts := failStatusUpdates(f, failures)
+	f.controller.enqueue(demo)
+	return f, demo, attempts
+}
+
+func TestWorkerRetriesFailedKeyWithBackoff(t *testing.T) {
+	f, demo, attempts := queuedDemoFailing(t, 3)
 	_, ctx := ktesting.NewTestContext(t)
 	key := cache.MetaObjectToName(demo)
-	f.controller.enqueue(demo)
 
 	for i := 1; i <= 3; i++ {
 		if !f.controller.processNextWorkItem(ctx) {
@@ -63,12 +70,8 @@ func TestWorkerRetriesFailedKeyWithBackoff(t *testing.T) {
 }
 
 func TestWorkerGivesUpAfterMaxRetries(t *testing.T) {
-	demo := newMydemo("example-mydemo", 1)
-	f := newFixture(t, demo)
-	f.fillCache(demo)
-	attempts := failStatusUpdates(f, 1000)
+	f, demo, attempts := queuedDemoFailing(t, 1000)
 	_, ctx := ktesting.NewTestContext(t)
-	f.controller.enqueue(demo)
 
 	for range maxRetries + 1 {
 		f.controller.processNextWorkItem(ctx)
