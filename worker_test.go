@@ -34,6 +34,7 @@ func failStatusUpdates(f *fixture, n int) *atomic.Int32 {
 // queuedDemoFailing returns a fixture whose queue holds one cached Mydemo
 // whose first failures status updates fail, and the counter of attempts.
 func queuedDemoFailing(t *testing.T, failures int) (*fixture, *crddemov1.Mydemo, *atomic.Int32) {
+	t.Helper()
 	demo := newMydemo("example-mydemo", 1)
 	f := newFixture(t, demo)
 	f.fillCache(demo)
