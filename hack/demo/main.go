@@ -18,22 +18,18 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/domac/crddemo/test/controlplane"
+	"github.com/domac/crddemo/test/process"
 )
 
 func main() {
@@ -47,11 +43,15 @@ func main() {
 	fmt.Println("\nThe demo is over; crddemo and the control plane are stopped.")
 }
 
+// stopGrace is how long crddemo gets to shut down after SIGTERM before the
+// demo kills it.
+const stopGrace = 20 * time.Second
+
 // demo holds what the steps share.
 type demo struct {
 	cp      *controlplane.ControlPlane
 	root    string // the repository, where kubectl runs so paths read as in the README
-	ctrl    *controller
+	ctrl    *process.Process
 	timeout time.Duration
 }
 
@@ -96,21 +96,21 @@ func run(crddemo string, timeout time.Duration) (err error) {
 
 	d := &demo{cp: cp, root: root, timeout: timeout}
 	say("Starting crddemo before its CRD exists: its informer cannot list Mydemos yet")
-	d.ctrl, err = startController(crddemo, cp.KubeconfigPath)
+	d.ctrl, err = process.Start(crddemo, []string{"--kubeconfig=" + cp.KubeconfigPath},
+		process.Options{Echo: os.Stdout, Prefix: "crddemo| "})
 	if err != nil {
 		return err
 	}
-	defer d.ctrl.stop()
+	defer d.ctrl.Stop(stopGrace)
 
 	if err := d.steps(ctx); err != nil {
 		return err
 	}
 
 	say("Stopping crddemo (SIGTERM)")
-	d.ctrl.stop()
 	// A graceful shutdown is part of what the demo shows: anything but exit
 	// code 0 after SIGTERM is a failure.
-	if state := d.ctrl.cmd.ProcessState; !state.Success() {
+	if state := d.ctrl.Stop(stopGrace); !state.Success() {
 		return fmt.Errorf("crddemo did not shut down cleanly after SIGTERM: %v", state)
 	}
 	fmt.Println("crddemo exited with code 0")
@@ -138,7 +138,7 @@ func (d *demo) steps(ctx context.Context) error {
 	}
 
 	say("Creating a Mydemo (kubectl apply -f example/example-mydemo.yaml)")
-	mark := d.ctrl.logs.mark()
+	mark := d.ctrl.Mark()
 	if err := d.kubectl(ctx, "apply", "-f", "example/example-mydemo.yaml"); err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func (d *demo) steps(ctx context.Context) error {
 	}
 
 	say("Changing its port to 9090; crddemo syncs it again")
-	mark = d.ctrl.logs.mark()
+	mark = d.ctrl.Mark()
 	if err := d.kubectl(ctx, "patch", "md", "example-mydemo", "--type=merge",
 		"-p", `{"spec":{"port":9090}}`); err != nil {
 		return err
@@ -168,7 +168,7 @@ func (d *demo) steps(ctx context.Context) error {
 	}
 
 	say("Deleting it (kubectl delete -f example/example-mydemo.yaml)")
-	mark = d.ctrl.logs.mark()
+	mark = d.ctrl.Mark()
 	if err := d.kubectl(ctx, "delete", "-f", "example/example-mydemo.yaml"); err != nil {
 		return err
 	}
@@ -217,12 +217,12 @@ func (d *demo) waitLog(ctx context.Context, from int, texts ...string) error {
 	fmt.Printf("(waiting for crddemo to log a line with %s)\n", what)
 	ctx, cancel := context.WithTimeoutCause(ctx, d.timeout, fmt.Errorf("timed out after %v", d.timeout))
 	defer cancel()
-	err := d.ctrl.logs.waitFor(ctx, from, texts)
-	if errors.Is(err, errOutputEnded) {
+	_, _, err := d.ctrl.WaitForLine(ctx, from, texts...)
+	if errors.Is(err, process.ErrOutputEnded) {
 		// The output ends as crddemo exits; its status follows at once.
 		select {
-		case <-d.ctrl.exited:
-			err = fmt.Errorf("crddemo exited first (%v)", d.ctrl.cmd.ProcessState)
+		case <-d.ctrl.Exited():
+			err = fmt.Errorf("crddemo exited first (%v)", d.ctrl.State())
 		case <-time.After(time.Second):
 		}
 	}
@@ -230,150 +230,4 @@ func (d *demo) waitLog(ctx context.Context, from int, texts ...string) error {
 		return fmt.Errorf("waiting for crddemo to log a line with %s: %w", what, err)
 	}
 	return nil
-}
-
-// controller is the running crddemo process.
-type controller struct {
-	cmd      *exec.Cmd
-	logs     *logLines
-	exited   chan struct{} // closed once cmd.Wait has returned
-	stopOnce sync.Once
-}
-
-// startController starts crddemo with its output shown, prefixed, and
-// collected for waitLog.
-func startController(path, kubeconfig string) (*controller, error) {
-	reader, writer, err := os.Pipe()
-	if err != nil {
-		return nil, fmt.Errorf("creating a pipe for crddemo's output: %w", err)
-	}
-	defer writer.Close()
-	cmd := exec.Command(path, "--kubeconfig="+kubeconfig)
-	// One pipe for both streams keeps klog's lines (stderr) in order with
-	// anything printed to stdout.
-	cmd.Stdout = writer
-	cmd.Stderr = writer
-	// In a process group of its own, crddemo does not get the terminal's
-	// Ctrl-C: the demo stops it with a single SIGTERM, a graceful shutdown,
-	// where a Ctrl-C followed by the demo's SIGTERM would make it exit at
-	// once.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		reader.Close()
-		return nil, fmt.Errorf("starting %s: %w", path, err)
-	}
-
-	c := &controller{cmd: cmd, logs: newLogLines(), exited: make(chan struct{})}
-	go func() {
-		defer reader.Close()
-		scanner := bufio.NewScanner(reader)
-		scanner.Buffer(nil, 1<<20)
-		for scanner.Scan() {
-			fmt.Printf("crddemo| %s\n", scanner.Text())
-			c.logs.add(scanner.Text())
-		}
-		if err := scanner.Err(); err != nil {
-			// Keep draining, or crddemo would block on a full pipe.
-			fmt.Printf("crddemo| (output no longer readable as lines: %v)\n", err)
-			_, _ = io.Copy(os.Stdout, reader)
-		}
-		c.logs.end()
-	}()
-	go func() {
-		_ = cmd.Wait() // the outcome is in cmd.ProcessState
-		close(c.exited)
-	}()
-	return c, nil
-}
-
-// stop sends crddemo SIGTERM, and SIGKILL if it has not exited 20 s later,
-// and waits for it to exit; its exit status is then in c.cmd.ProcessState.
-// Later calls do nothing.
-func (c *controller) stop() {
-	c.stopOnce.Do(func() {
-		// Signal fails only if crddemo has exited already, which is the goal.
-		_ = c.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-c.exited:
-		case <-time.After(20 * time.Second):
-			fmt.Println("crddemo did not exit 20s after SIGTERM; killing it")
-			_ = c.cmd.Process.Kill()
-			<-c.exited
-		}
-	})
-}
-
-// errOutputEnded is waitFor's error when crddemo's output ends first.
-var errOutputEnded = errors.New("crddemo's output ended")
-
-// logLines collects crddemo's output lines so that a step can wait for one.
-type logLines struct {
-	mu    sync.Mutex
-	lines []string
-	ended bool
-	// changed is closed, and replaced, whenever a line comes or the output
-	// ends, to wake the waiters.
-	changed chan struct{}
-}
-
-func newLogLines() *logLines {
-	return &logLines{changed: make(chan struct{})}
-}
-
-func (l *logLines) add(line string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, line)
-	close(l.changed)
-	l.changed = make(chan struct{})
-}
-
-// end records that crddemo's output has ended: it has exited.
-func (l *logLines) end() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.ended = true
-	close(l.changed)
-	l.changed = make(chan struct{})
-}
-
-// mark returns the number of lines so far. A step takes it before acting so
-// that it waits for a line caused by its action, not an earlier one.
-func (l *logLines) mark() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.lines)
-}
-
-// waitFor waits until a line from the from-th one on contains all of texts,
-// crddemo's output ends, or ctx is done.
-func (l *logLines) waitFor(ctx context.Context, from int, texts []string) error {
-	for {
-		l.mu.Lock()
-		for ; from < len(l.lines); from++ {
-			if containsAll(l.lines[from], texts) {
-				l.mu.Unlock()
-				return nil
-			}
-		}
-		ended, changed := l.ended, l.changed
-		l.mu.Unlock()
-		if ended {
-			return errOutputEnded
-		}
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-changed:
-		}
-	}
-}
-
-func containsAll(line string, texts []string) bool {
-	for _, text := range texts {
-		if !strings.Contains(line, text) {
-			return false
-		}
-	}
-	return true
 }

@@ -56,7 +56,8 @@ func TestUnreachableAPIServerIsRetried(t *testing.T) {
 	crddemo := startCrddemo(t, isolatedEnv(t), "--master=https://127.0.0.1:1")
 
 	// A second report, after a backoff, shows that crddemo keeps retrying.
-	crddemo.waitForLogs(t, 2, "Cannot reach the Kubernetes API server; will keep retrying", "connection refused")
+	first, _ := crddemo.waitForLogFrom(t, 0, "Cannot reach the Kubernetes API server; will keep retrying", "connection refused")
+	crddemo.waitForLogFrom(t, first+1, "Cannot reach the Kubernetes API server; will keep retrying", "connection refused")
 
 	if code := crddemo.stop(t); code != 0 {
 		t.Errorf("exit code after SIGTERM = %d, want 0", code)

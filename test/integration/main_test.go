@@ -4,21 +4,16 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/util/wait"
-
 	"github.com/domac/crddemo/test/controlplane"
+	"github.com/domac/crddemo/test/process"
 )
 
 // binaryEnv names the crddemo binary under test; make test sets it to
@@ -66,103 +61,56 @@ func repoFile(t *testing.T, name string) string {
 	return filepath.Join(root, name)
 }
 
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// crddemoProcess is the crddemo binary running as a child of the test.
+// crddemoProcess is the crddemo binary running as a child of a test.
 type crddemoProcess struct {
-	cmd    *exec.Cmd
-	output *syncBuffer
-	exited chan struct{}
+	*process.Process
 }
 
 // startCrddemo runs the crddemo binary with args, and env as its environment
-// unless env is nil, and kills it, if it is still running, when the test ends. Its output is logged if the test fails, or with go test -v.
+// unless env is nil, and stops it, if it is still running, when the test
+// ends. Its output is logged if the test fails, or with go test -v.
 func startCrddemo(t *testing.T, env []string, args ...string) *crddemoProcess {
 	t.Helper()
-	p := &crddemoProcess{cmd: exec.Command(crddemoBinary, args...), output: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd.Env = env
-	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", crddemoBinary, err)
+	p, err := process.Start(crddemoBinary, args, process.Options{Env: env})
+	if err != nil {
+		t.Fatal(err)
 	}
-	go func() {
-		_ = p.cmd.Wait()
-		close(p.exited)
-	}()
 	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.exited
+		p.Stop(waitTimeout)
 		if t.Failed() || testing.Verbose() {
-			t.Logf("crddemo output:\n%s", p.output.String())
+			t.Logf("crddemo output:\n%s", p.Output())
 		}
 	})
-	return p
+	return &crddemoProcess{p}
 }
 
-// waitForLog waits until the process has written a line containing every
-// one of parts, and returns that line.
+// waitForLog waits until crddemo has logged a line containing every one of
+// parts, and returns that line.
 func (p *crddemoProcess) waitForLog(t *testing.T, parts ...string) string {
 	t.Helper()
-	return p.waitForLogs(t, 1, parts...)
+	_, line := p.waitForLogFrom(t, 0, parts...)
+	return line
 }
 
-// waitForLogs waits until the process has written n lines containing every
-// one of parts, and returns the last of them.
-func (p *crddemoProcess) waitForLogs(t *testing.T, n int, parts ...string) string {
+// waitForLogFrom waits for such a line from the from-th line on, and returns
+// its index and text.
+func (p *crddemoProcess) waitForLogFrom(t *testing.T, from int, parts ...string) (int, string) {
 	t.Helper()
-	var found []string
-	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, waitTimeout, true,
-		func(context.Context) (bool, error) {
-			found = matchingLines(p.output.String(), parts...)
-			return len(found) >= n, nil
-		})
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	i, line, err := p.WaitForLine(ctx, from, parts...)
 	if err != nil {
-		t.Fatalf("crddemo logged %d lines containing %q, want %d", len(found), parts, n)
+		t.Fatalf("waiting for crddemo to log a line containing %q: %v", parts, err)
 	}
-	return found[n-1]
-}
-
-// matchingLines returns the lines of text that contain every one of parts.
-func matchingLines(text string, parts ...string) []string {
-	var found []string
-	for line := range strings.Lines(text) {
-		matches := true
-		for _, part := range parts {
-			matches = matches && strings.Contains(line, part)
-		}
-		if matches {
-			found = append(found, line)
-		}
-	}
-	return found
+	return i, line
 }
 
 // stop sends SIGTERM and returns the exit code.
 func (p *crddemoProcess) stop(t *testing.T) int {
 	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatalf("sending SIGTERM to crddemo: %v", err)
+	state := p.Stop(waitTimeout)
+	if !state.Exited() {
+		t.Fatalf("crddemo did not exit by itself within %v of SIGTERM: %v", waitTimeout, state)
 	}
-	select {
-	case <-p.exited:
-	case <-time.After(waitTimeout):
-		t.Fatalf("crddemo did not exit within %v of SIGTERM", waitTimeout)
-	}
-	return p.cmd.ProcessState.ExitCode()
+	return state.ExitCode()
 }

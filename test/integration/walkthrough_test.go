@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ func TestWalkthrough(t *testing.T) {
 	crddemo.waitForLog(t, "The Mydemo CRD is not installed")
 	crddemo.waitForLog(t, "Failed to watch", "the server could not find the requested resource")
 	crddemo.waitForLog(t, "Waiting for informer caches to sync")
-	if len(matchingLines(crddemo.output.String(), "Started workers")) != 0 {
+	if len(crddemo.Lines("Started workers")) != 0 {
 		t.Fatal("crddemo started its workers before the CRD existed")
 	}
 
@@ -55,7 +56,8 @@ func TestWalkthrough(t *testing.T) {
 		}
 	}
 	described := kubectl(t, cp, "", "describe", "md", "example-mydemo")
-	if len(matchingLines(described, "Normal", "Synced", "crddemo", "Mydemo synced successfully")) != 1 {
+	syncedEvent := regexp.MustCompile(`Normal\s+Synced\s+\S+\s+crddemo\s+Mydemo synced successfully`)
+	if len(syncedEvent.FindAllString(described, -1)) != 1 {
 		t.Errorf("kubectl describe md does not show the Synced event:\n%s", described)
 	}
 
@@ -80,7 +82,7 @@ func TestWalkthrough(t *testing.T) {
 		t.Errorf("crddemo exited with %d after SIGTERM, want 0", code)
 	}
 	crddemo.waitForLog(t, "Shut down cleanly")
-	if lines := matchingLines(crddemo.output.String(), "panic"); len(lines) != 0 {
+	if lines := crddemo.Lines("panic"); len(lines) != 0 {
 		t.Errorf("crddemo panicked: %q", lines)
 	}
 }

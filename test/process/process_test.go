@@ -1,0 +1,43 @@
+//go:build unix
+
+package process
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestWaitForLineAndStop(t *testing.T) {
+	// The shell exits 0 on SIGTERM, as crddemo does after a graceful stop.
+	p, err := Start("/bin/sh", []string{"-c", `trap 'echo stopping; exit 0' TERM; echo "ready port=1"; echo done >&2; while :; do sleep 0.1; done`}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	i, line, err := p.WaitForLine(ctx, 0, "ready", "port=1")
+	if err != nil || i != 0 || line != "ready port=1" {
+		t.Fatalf("WaitForLine = %d, %q, %v; want line 0, %q", i, line, err, "ready port=1")
+	}
+	if _, line, err := p.WaitForLine(ctx, 1, "done"); err != nil || line != "done" {
+		t.Fatalf("stderr line: %q, %v; want %q", line, err, "done")
+	}
+	if got := p.Lines("ready"); len(got) != 1 {
+		t.Errorf("Lines(ready) = %q, want one line", got)
+	}
+	if p.State() != nil {
+		t.Errorf("State() = %v while the program runs, want nil", p.State())
+	}
+
+	mark := p.Mark()
+	state := p.Stop(30 * time.Second)
+	if !state.Success() {
+		t.Errorf("exit status after SIGTERM = %v, want 0", state)
+	}
+	if _, _, err := p.WaitForLine(ctx, mark, "ready"); !errors.Is(err, ErrOutputEnded) {
+		t.Errorf("waiting past the end of the output: %v, want ErrOutputEnded", err)
+	}
+}
