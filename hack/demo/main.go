@@ -28,8 +28,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/domac/crddemo/test/controlplane"
-	"github.com/domac/crddemo/test/process"
+	"github.com/domac/crddemo/internal/controlplane"
+	"github.com/domac/crddemo/internal/process"
 )
 
 func main() {

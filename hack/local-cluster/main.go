@@ -17,7 +17,7 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/domac/crddemo/test/controlplane"
+	"github.com/domac/crddemo/internal/controlplane"
 )
 
 func main() {

@@ -1,3 +1,6 @@
+// Package controlplane gives tests a real etcd and kube-apiserver: it starts
+// one per test through internal/controlplane, and skips or fails the test
+// when bin/ lacks the binaries.
 package controlplane
 
 import (
@@ -5,6 +8,9 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"testing"
+
+	"github.com/domac/crddemo/internal/controlplane"
 )
 
 // RequireEnv names the environment variable that, set to 1, turns a test's
@@ -13,29 +19,17 @@ import (
 // skipped.
 const RequireEnv = "CRDDEMO_REQUIRE_CONTROL_PLANE"
 
-// TB is the part of testing.TB that this package uses. Taking it instead of
-// testing.TB keeps the testing package out of hack/demo and
-// hack/local-cluster, which import this package too; *testing.T and
-// *testing.B satisfy it.
-type TB interface {
-	Helper()
-	Cleanup(func())
-	Errorf(format string, args ...any)
-	Fatalf(format string, args ...any)
-	Skipf(format string, args ...any)
-}
-
 // RequireOrSkip returns if bin/ holds every control-plane binary. Otherwise it
 // skips the test, naming make test as the way to build them, or fails it if
 // RequireEnv is set to 1.
-func RequireOrSkip(t TB) {
+func RequireOrSkip(t testing.TB) {
 	t.Helper()
-	missing := Missing()
+	missing := controlplane.Missing()
 	if len(missing) == 0 {
 		return
 	}
 	where := "bin/"
-	if dir, err := BinDir(); err == nil {
+	if dir, err := controlplane.BinDir(); err == nil {
 		where = dir
 	}
 	msg := strings.Join(missing, ", ") + " missing from " + where +
@@ -54,12 +48,12 @@ func RequireOrSkip(t TB) {
 // while etcd and kube-apiserver, outside the terminal's process group, would
 // never see it. Once the control plane is stopped, the signal is raised again
 // so that the test binary still dies of it.
-func StartForTest(t TB) *ControlPlane {
+func StartForTest(t testing.TB) *controlplane.ControlPlane {
 	t.Helper()
 	RequireOrSkip(t)
 	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, ShutdownSignals()...)
-	cp, err := Start(context.Background())
+	signal.Notify(signals, controlplane.ShutdownSignals()...)
+	cp, err := controlplane.Start(context.Background())
 	if err != nil {
 		// A signal during Start may be what failed it; now that Start has
 		// cleaned up, the test binary dies of it as it would have.

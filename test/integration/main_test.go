@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/domac/crddemo/test/controlplane"
-	"github.com/domac/crddemo/test/process"
+	"github.com/domac/crddemo/internal/controlplane"
+	"github.com/domac/crddemo/internal/process"
 )
 
 // binaryEnv names the crddemo binary under test; make test sets it to

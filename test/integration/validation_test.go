@@ -12,14 +12,14 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
-	"github.com/domac/crddemo/test/controlplane"
+	testcontrolplane "github.com/domac/crddemo/test/controlplane"
 )
 
 // TestAPIServerValidatesMydemos checks the CRD's schema where it is enforced:
 // in a real API server, which must reject each bad object with a message
 // that names the offending field.
 func TestAPIServerValidatesMydemos(t *testing.T) {
-	cp := controlplane.StartForTest(t)
+	cp := testcontrolplane.StartForTest(t)
 	kubectl(t, cp, "", "apply", "-f", repoFile(t, "crd/mydemo.yaml"))
 	kubectl(t, cp, "", "wait", "--for=condition=Established", "--timeout=60s", "crd/mydemos.crddemo.k8s.io")
 	mydemos := dynamic.NewForConfigOrDie(cp.Config).Resource(crddemov1.SchemeGroupVersion.WithResource("mydemos")).

@@ -15,16 +15,17 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/domac/crddemo/internal/controlplane"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
-	"github.com/domac/crddemo/test/controlplane"
+	testcontrolplane "github.com/domac/crddemo/test/controlplane"
 )
 
 // TestWalkthrough replays the seed walkthrough with the built binary: start
 // crddemo before its CRD exists, install the CRD, then create, change and
 // delete the example Mydemo with kubectl, and stop crddemo with SIGTERM.
 func TestWalkthrough(t *testing.T) {
-	cp := controlplane.StartForTest(t)
+	cp := testcontrolplane.StartForTest(t)
 	client := clientset.NewForConfigOrDie(cp.Config)
 	kube := kubernetes.NewForConfigOrDie(cp.Config)
 	crddemo := startCrddemo(t, nil, "--kubeconfig="+cp.KubeconfigPath)

@@ -1,15 +1,14 @@
 // Package controlplane runs a throwaway Kubernetes control plane, etcd and
 // kube-apiserver with no nodes, from the binaries that hack/testbin.sh builds
-// into the repository's bin/. The integration tests, hack/demo and
-// hack/local-cluster all start it through here, so that they share one set of
-// binaries at the versions hack/tools/go.mod pins, one temp-dir layout and one
-// cleanup path.
+// into the repository's bin/. hack/demo, hack/local-cluster and, through
+// test/controlplane, the integration tests all start it here, so that they
+// share one set of binaries at the versions hack/tools/go.mod pins, one
+// temp-dir layout and one cleanup path.
 //
 // It wraps sigs.k8s.io/controller-runtime/pkg/envtest, which starts etcd and
 // kube-apiserver each in a process group of its own. A Ctrl-C in the terminal
 // therefore never reaches them: whoever calls Start must catch
-// ShutdownSignals and call Stop, or they outlive it. The programs do so
-// themselves; tests get it from StartForTest.
+// ShutdownSignals and call Stop, or they outlive it.
 package controlplane
 
 import (
@@ -260,6 +259,12 @@ func (cp *ControlPlane) Kubectl(ctx context.Context, args ...string) *exec.Cmd {
 	return exec.CommandContext(ctx, cp.KubectlPath, append(flags, args...)...)
 }
 
+// Dir is the temp dir that holds everything the control plane writes,
+// etcd's data included; Stop removes it.
+func (cp *ControlPlane) Dir() string {
+	return cp.dir
+}
+
 // Stop stops kube-apiserver and etcd and removes the temp dir. It is safe to
 // call more than once and on a nil ControlPlane; later calls return the first
 // call's result.
@@ -280,6 +285,39 @@ func (cp *ControlPlane) Stop() error {
 		cp.stopErr = errors.Join(errs...)
 	})
 	return cp.stopErr
+}
+
+// PinnedKubernetesVersion returns the Kubernetes release that
+// hack/tools/go.mod pins, such as v1.37.2: the version bin/kube-apiserver and
+// bin/kubectl report.
+func PinnedKubernetesVersion() (string, error) {
+	tools, err := parseGoMod("hack/tools/go.mod")
+	if err != nil {
+		return "", err
+	}
+	for _, req := range tools.Require {
+		if req.Mod.Path == "k8s.io/kubernetes" {
+			return req.Mod.Version, nil
+		}
+	}
+	return "", errors.New("hack/tools/go.mod requires no k8s.io/kubernetes")
+}
+
+// parseGoMod parses the go.mod at path, relative to the repository root.
+func parseGoMod(path string) (*modfile.File, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(filepath.Join(root, path))
+	if err != nil {
+		return nil, err
+	}
+	file, err := modfile.Parse(path, data, nil)
+	if err != nil {
+		return nil, fmt.Errorf("parsing %s: %w", path, err)
+	}
+	return file, nil
 }
 
 // isRepoRoot reports whether dir holds the go.mod of the crddemo module.

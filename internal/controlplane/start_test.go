@@ -1,4 +1,4 @@
-package controlplane
+package controlplane_test
 
 import (
 	"bytes"
@@ -12,17 +12,22 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/mod/modfile"
 	"k8s.io/client-go/discovery"
+
+	"github.com/domac/crddemo/internal/controlplane"
+	testcontrolplane "github.com/domac/crddemo/test/controlplane"
 )
 
 func TestStartServesPinnedVersionAndStopCleansUp(t *testing.T) {
-	RequireOrSkip(t)
-	want := pinnedKubernetesVersion(t)
+	testcontrolplane.RequireOrSkip(t)
+	want, err := controlplane.PinnedKubernetesVersion()
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	cp, err := Start(ctx)
+	cp, err := controlplane.Start(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,9 +66,9 @@ func TestStartServesPinnedVersionAndStopCleansUp(t *testing.T) {
 			versions.ClientVersion.GitVersion, versions.ServerVersion.GitVersion, want)
 	}
 
-	running := processesMentioning(t, cp.dir)
+	running := processesMentioning(t, cp.Dir())
 	if len(running) != 2 {
-		t.Errorf("want etcd and kube-apiserver running with %s in their arguments, found %q", cp.dir, running)
+		t.Errorf("want etcd and kube-apiserver running with %s in their arguments, found %q", cp.Dir(), running)
 	}
 
 	if err := cp.Stop(); err != nil {
@@ -72,73 +77,12 @@ func TestStartServesPinnedVersionAndStopCleansUp(t *testing.T) {
 	if err := cp.Stop(); err != nil {
 		t.Errorf("second Stop: %v", err)
 	}
-	if left := processesMentioning(t, cp.dir); len(left) > 0 {
+	if left := processesMentioning(t, cp.Dir()); len(left) > 0 {
 		t.Errorf("processes left running after Stop: %q", left)
 	}
-	if _, err := os.Stat(cp.dir); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("temp dir %s after Stop: want it removed, Stat says %v", cp.dir, err)
+	if _, err := os.Stat(cp.Dir()); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("temp dir %s after Stop: want it removed, Stat says %v", cp.Dir(), err)
 	}
-}
-
-func TestRepoRootFromPackageDir(t *testing.T) {
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if root != want {
-		t.Errorf("RepoRoot() = %s, want %s", root, want)
-	}
-}
-
-func TestTailBufferKeepsTheEnd(t *testing.T) {
-	var tail tailBuffer
-	line := strings.Repeat("x", 100) + "\n"
-	for range 2 * logTail / len(line) {
-		_, _ = tail.Write([]byte(line))
-	}
-	_, _ = tail.Write([]byte("the last line\n"))
-	if len(tail.buf) != logTail {
-		t.Errorf("kept %d bytes, want %d", len(tail.buf), logTail)
-	}
-	if got := tail.describe("etcd"); !strings.HasSuffix(got, "\tthe last line") {
-		t.Errorf("describe ends with %q, want the last line written", got[len(got)-40:])
-	}
-}
-
-// pinnedKubernetesVersion reads the version that the control plane must
-// report from hack/tools/go.mod, so that no test repeats it.
-func pinnedKubernetesVersion(t *testing.T) string {
-	t.Helper()
-	tools := parseGoMod(t, "hack/tools/go.mod")
-	for _, req := range tools.Require {
-		if req.Mod.Path == "k8s.io/kubernetes" {
-			return req.Mod.Version
-		}
-	}
-	t.Fatalf("hack/tools/go.mod requires no k8s.io/kubernetes")
-	return ""
-}
-
-// parseGoMod parses the go.mod at path, relative to the repository root.
-func parseGoMod(t *testing.T, path string) *modfile.File {
-	t.Helper()
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(root, path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	file, err := modfile.Parse(path, data, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return file
 }
 
 // processesMentioning returns the command lines of the processes that have

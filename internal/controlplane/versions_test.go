@@ -10,10 +10,16 @@ import (
 // and the k8s.io libraries and code-generator that crddemo's own go.mod
 // requires. Kubernetes v1.X.Y ships its staging modules as v0.X.Y.
 func TestKubernetesVersionsAgree(t *testing.T) {
-	kube := pinnedKubernetesVersion(t)
+	kube, err := PinnedKubernetesVersion()
+	if err != nil {
+		t.Fatal(err)
+	}
 	staging := "v0." + strings.SplitN(strings.TrimPrefix(kube, "v"), ".", 2)[1]
 
-	tools := parseGoMod(t, "hack/tools/go.mod")
+	tools, err := parseGoMod("hack/tools/go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
 	isStaging := map[string]bool{}
 	for _, rep := range tools.Replace {
 		isStaging[rep.Old.Path] = true
@@ -26,7 +32,10 @@ func TestKubernetesVersionsAgree(t *testing.T) {
 		t.Fatal("hack/tools/go.mod replaces no staging module")
 	}
 
-	main := parseGoMod(t, "go.mod")
+	main, err := parseGoMod("go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
 	checked := 0
 	for _, req := range main.Require {
 		if !isStaging[req.Mod.Path] {
