@@ -4,19 +4,26 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"k8s.io/component-base/metrics"
 	"k8s.io/component-base/metrics/legacyregistry"
 )
 
-func TestMetricsHandlerServesTheLegacyRegistry(t *testing.T) {
-	syncs := metrics.NewCounter(&metrics.CounterOpts{
-		Name: "crddemo_serving_test_syncs_total",
-		Help: "Syncs counted by the serving package's tests.",
+// queueDepth is a metric of the test's own, registered once per test binary
+// since the legacy registry refuses a second registration, as with -count=2.
+var (
+	queueDepth = metrics.NewGauge(&metrics.GaugeOpts{
+		Name: "crddemo_serving_test_queue_depth",
+		Help: "A queue depth set by the serving package's tests.",
 	})
-	legacyregistry.MustRegister(syncs)
-	syncs.Add(3)
+	registerQueueDepth = sync.OnceFunc(func() { legacyregistry.MustRegister(queueDepth) })
+)
+
+func TestMetricsHandlerServesTheLegacyRegistry(t *testing.T) {
+	registerQueueDepth()
+	queueDepth.Set(3)
 
 	recorder := httptest.NewRecorder()
 	MetricsHandler(false).ServeHTTP(recorder, httptest.NewRequest(http.MethodGet, "/metrics", nil))
@@ -27,8 +34,8 @@ func TestMetricsHandlerServesTheLegacyRegistry(t *testing.T) {
 	if contentType := recorder.Header().Get("Content-Type"); !strings.HasPrefix(contentType, "text/plain") {
 		t.Errorf("Content-Type = %q, want the text format", contentType)
 	}
-	if body := recorder.Body.String(); !strings.Contains(body, "\ncrddemo_serving_test_syncs_total 3\n") {
-		t.Errorf("/metrics lacks the test's counter at 3:\n%s", body)
+	if body := recorder.Body.String(); !strings.Contains(body, "\ncrddemo_serving_test_queue_depth 3\n") {
+		t.Errorf("/metrics lacks the test's gauge at 3:\n%s", body)
 	}
 }
 
