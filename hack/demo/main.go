@@ -3,8 +3,9 @@
 // Command demo replays the crddemo walkthrough end to end on a machine with
 // only Go: it starts a throwaway control plane (etcd and kube-apiserver from
 // bin/, built by make testbin), runs the crddemo binary against it, and drives
-// it with bin/kubectl, narrating each step and waiting for the controller's
-// log lines that prove the step worked.
+// it with bin/kubectl, narrating each step. It waits on what the API and
+// crddemo's /readyz show (the Mydemo's status, the cache synced), and on log
+// lines only where the walkthrough promises them to the reader.
 //
 // Usage, from the repository root, after make build testbin:
 //
@@ -28,7 +29,10 @@ import (
 	"strings"
 	"time"
 
+	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
+
 	"github.com/domac/crddemo/internal/controlplane"
+	"github.com/domac/crddemo/internal/harness"
 	"github.com/domac/crddemo/internal/process"
 )
 
@@ -50,8 +54,10 @@ const stopGrace = 20 * time.Second
 // demo holds what the steps share.
 type demo struct {
 	cp      *controlplane.ControlPlane
+	client  clientset.Interface
 	root    string // the repository, where kubectl runs so paths read as in the README
 	ctrl    *process.Process
+	probes  string // crddemo's --health-probe-bind-address
 	timeout time.Duration
 }
 
@@ -94,9 +100,17 @@ func run(crddemo string, timeout time.Duration) (err error) {
 	}()
 	fmt.Printf("API server %s, kubeconfig %s\n", cp.Config.Host, cp.KubeconfigPath)
 
-	d := &demo{cp: cp, root: root, timeout: timeout}
+	client, err := clientset.NewForConfig(cp.Config)
+	if err != nil {
+		return err
+	}
+	probes, err := harness.FreeLocalAddress()
+	if err != nil {
+		return err
+	}
+	d := &demo{cp: cp, client: client, root: root, probes: probes, timeout: timeout}
 	say("Starting crddemo before its CRD exists: its informer cannot list Mydemos yet")
-	d.ctrl, err = process.Start(crddemo, []string{"--kubeconfig=" + cp.KubeconfigPath},
+	d.ctrl, err = process.Start(crddemo, []string{"--kubeconfig=" + cp.KubeconfigPath, "--health-probe-bind-address=" + probes},
 		process.Options{Echo: os.Stdout, Prefix: "crddemo| "})
 	if err != nil {
 		return err
@@ -132,17 +146,16 @@ func (d *demo) steps(ctx context.Context) error {
 		return err
 	}
 
-	say("Waiting for crddemo's informer to sync and its workers to start")
-	if err := d.waitLog(ctx, 0, "Started workers"); err != nil {
+	say("Waiting for crddemo's informer to sync (its /readyz turns 200)")
+	if err := d.wait(ctx, func(ctx context.Context) error { return harness.WaitReady(ctx, d.probes) }); err != nil {
 		return err
 	}
 
 	say("Creating a Mydemo (kubectl apply -f example/example-mydemo.yaml)")
-	mark := d.ctrl.Mark()
 	if err := d.kubectl(ctx, "apply", "-f", "example/example-mydemo.yaml"); err != nil {
 		return err
 	}
-	if err := d.waitLog(ctx, mark, "Successfully synced", "example-mydemo"); err != nil {
+	if err := d.waitSynced(ctx, 1); err != nil {
 		return err
 	}
 	if err := d.kubectl(ctx, "get", "md"); err != nil {
@@ -150,12 +163,11 @@ func (d *demo) steps(ctx context.Context) error {
 	}
 
 	say("Changing its port to 9090; crddemo syncs it again")
-	mark = d.ctrl.Mark()
 	if err := d.kubectl(ctx, "patch", "md", "example-mydemo", "--type=merge",
 		"-p", `{"spec":{"port":9090}}`); err != nil {
 		return err
 	}
-	if err := d.waitLog(ctx, mark, "Successfully synced", "example-mydemo"); err != nil {
+	if err := d.waitSynced(ctx, 2); err != nil {
 		return err
 	}
 	if err := d.kubectl(ctx, "get", "md"); err != nil {
@@ -168,7 +180,7 @@ func (d *demo) steps(ctx context.Context) error {
 	}
 
 	say("Deleting it (kubectl delete -f example/example-mydemo.yaml)")
-	mark = d.ctrl.Mark()
+	mark := d.ctrl.Mark()
 	if err := d.kubectl(ctx, "delete", "-f", "example/example-mydemo.yaml"); err != nil {
 		return err
 	}
@@ -208,6 +220,27 @@ func shellQuote(arg string) string {
 		return arg
 	}
 	return "'" + strings.ReplaceAll(arg, "'", `'\''`) + "'"
+}
+
+// waitSynced waits until the example Mydemo's status says crddemo synced
+// generation.
+func (d *demo) waitSynced(ctx context.Context, generation int64) error {
+	fmt.Printf("(waiting for example-mydemo's status to report generation %d synced)\n", generation)
+	return d.wait(ctx, func(ctx context.Context) error {
+		_, err := harness.WaitSynced(ctx, d.client, "default", "example-mydemo", generation)
+		return err
+	})
+}
+
+// wait runs until, which waits for some state, for at most d.timeout.
+func (d *demo) wait(ctx context.Context, until func(context.Context) error) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, d.timeout, fmt.Errorf("timed out after %v", d.timeout))
+	defer cancel()
+	err := until(ctx)
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("%w (%v)", err, context.Cause(ctx))
+	}
+	return err
 }
 
 // waitLog waits, for at most d.timeout, until a line that crddemo logs from

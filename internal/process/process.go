@@ -188,6 +188,14 @@ func (p *Process) Stop(grace time.Duration) *os.ProcessState {
 	return p.cmd.ProcessState
 }
 
+// Kill sends the program SIGKILL, as a node failure or the OOM killer would
+// end it, and returns its exit status once it is gone.
+func (p *Process) Kill() *os.ProcessState {
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+	return p.cmd.ProcessState
+}
+
 func containsAll(line string, parts []string) bool {
 	for _, part := range parts {
 		if !strings.Contains(line, part) {

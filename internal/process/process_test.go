@@ -41,3 +41,20 @@ func TestWaitForLineAndStop(t *testing.T) {
 		t.Errorf("waiting past the end of the output: %v, want ErrOutputEnded", err)
 	}
 }
+
+func TestKillIsNotAGracefulStop(t *testing.T) {
+	// The trap would exit 0 on SIGTERM; SIGKILL cannot be trapped.
+	p, err := Start("/bin/sh", []string{"-c", `trap 'exit 0' TERM; echo up; while :; do sleep 0.1; done`}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, _, err := p.WaitForLine(ctx, 0, "up"); err != nil {
+		t.Fatal(err)
+	}
+	state := p.Kill()
+	if state.Exited() || state.String() != "signal: killed" {
+		t.Errorf("state after Kill = %v, want killed by SIGKILL", state)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/domac/crddemo/internal/controlplane"
+	"github.com/domac/crddemo/internal/harness"
 	"github.com/domac/crddemo/internal/process"
 )
 
@@ -24,6 +25,9 @@ const binaryEnv = "CRDDEMO_BINARY"
 // reflector backs off up to 30 s between list attempts while the CRD is
 // missing, so anything shorter would make the walkthrough flaky.
 const waitTimeout = 90 * time.Second
+
+// pollInterval is how often a test looks again at the state it waits for.
+const pollInterval = 50 * time.Millisecond
 
 var crddemoBinary string
 
@@ -64,13 +68,20 @@ func repoFile(t *testing.T, name string) string {
 // crddemoProcess is the crddemo binary running as a child of a test.
 type crddemoProcess struct {
 	*process.Process
+	// probes and metrics are the loopback addresses of its /healthz and
+	// /readyz, and of its /metrics.
+	probes, metrics string
 }
 
 // startCrddemo runs the crddemo binary with args, and env as its environment
 // unless env is nil, and stops it, if it is still running, when the test
-// ends. Its output is logged if the test fails, or with go test -v.
+// ends. It serves its probes and metrics on free loopback ports, so that
+// tests never collide on the default :8081. Its output is logged if the test
+// fails, or with go test -v.
 func startCrddemo(t *testing.T, env []string, args ...string) *crddemoProcess {
 	t.Helper()
+	probes, metrics := freeAddress(t), freeAddress(t)
+	args = append([]string{"--health-probe-bind-address=" + probes, "--metrics-bind-address=" + metrics}, args...)
 	p, err := process.Start(crddemoBinary, args, process.Options{Env: env})
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +92,26 @@ func startCrddemo(t *testing.T, env []string, args ...string) *crddemoProcess {
 			t.Logf("crddemo output:\n%s", p.Output())
 		}
 	})
-	return &crddemoProcess{p}
+	return &crddemoProcess{Process: p, probes: probes, metrics: metrics}
+}
+
+func freeAddress(t *testing.T) string {
+	t.Helper()
+	addr, err := harness.FreeLocalAddress()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+// waitReady waits until crddemo's /readyz passes.
+func (p *crddemoProcess) waitReady(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+	defer cancel()
+	if err := harness.WaitReady(ctx, p.probes); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // waitForLog waits until crddemo has logged a line containing every one of

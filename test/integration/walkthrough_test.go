@@ -6,16 +6,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/domac/crddemo/internal/controlplane"
+	"github.com/domac/crddemo/internal/harness"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
 	testcontrolplane "github.com/domac/crddemo/test/controlplane"
@@ -39,7 +36,12 @@ func TestWalkthrough(t *testing.T) {
 		t.Fatal("crddemo started its workers before the CRD existed")
 	}
 
+	if code, _, err := harness.Probe(t.Context(), crddemo.probes, "/readyz"); err != nil || code == 200 {
+		t.Errorf("/readyz before the CRD exists: %d, %v; want a failure", code, err)
+	}
+
 	kubectl(t, cp, "", "apply", "-f", repoFile(t, "crd/mydemo.yaml"))
+	crddemo.waitReady(t)
 	crddemo.waitForLog(t, "Started workers")
 	crddemo.waitForLog(t, "The Mydemo API is now available")
 
@@ -79,6 +81,8 @@ func TestWalkthrough(t *testing.T) {
 	crddemo.waitForLog(t, "Mydemo does not exist in local cache, will delete it", `mydemo="default/example-mydemo"`)
 	crddemo.waitForLog(t, "Deleting mydemo", `mydemo="default/example-mydemo"`)
 
+	checkWalkthroughMetrics(t, crddemo)
+
 	if code := crddemo.stop(t); code != 0 {
 		t.Errorf("crddemo exited with %d after SIGTERM, want 0", code)
 	}
@@ -105,20 +109,11 @@ func kubectl(t *testing.T, cp *controlplane.ControlPlane, stdin string, args ...
 // controller synced generation, and returns it.
 func waitForSyncedStatus(t *testing.T, client clientset.Interface, generation int64) *crddemov1.Mydemo {
 	t.Helper()
-	var demo *crddemov1.Mydemo
-	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, waitTimeout, true,
-		func(ctx context.Context) (bool, error) {
-			var err error
-			demo, err = client.CrddemoV1().Mydemos("default").Get(ctx, "example-mydemo", metav1.GetOptions{})
-			if err != nil {
-				return false, nil
-			}
-			cond := meta.FindStatusCondition(demo.Status.Conditions, "Synced")
-			return demo.Generation == generation && demo.Status.ObservedGeneration == generation &&
-				cond != nil && cond.Status == metav1.ConditionTrue && cond.ObservedGeneration == generation, nil
-		})
+	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+	defer cancel()
+	demo, err := harness.WaitSynced(ctx, client, "default", "example-mydemo", generation)
 	if err != nil {
-		t.Fatalf("example-mydemo never reported Synced=True for generation %d; last seen: %+v", generation, demo)
+		t.Fatal(err)
 	}
 	return demo
 }
@@ -127,16 +122,12 @@ func waitForSyncedStatus(t *testing.T, client clientset.Interface, generation in
 // it has no more: one per change, however many syncs the change caused.
 func waitForSyncedEvents(t *testing.T, kube kubernetes.Interface, demo *crddemov1.Mydemo, want int) {
 	t.Helper()
-	selector := fields.Set{"involvedObject.name": demo.Name, "involvedObject.uid": string(demo.UID), "reason": "Synced"}
 	var events []corev1.Event
-	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, waitTimeout, true,
+	err := wait.PollUntilContextTimeout(t.Context(), pollInterval, waitTimeout, true,
 		func(ctx context.Context) (bool, error) {
-			list, err := kube.CoreV1().Events(demo.Namespace).List(ctx, metav1.ListOptions{FieldSelector: selector.String()})
-			if err != nil {
-				return false, nil
-			}
-			events = list.Items
-			return len(events) >= want, nil
+			var err error
+			events, err = harness.SyncedEvents(ctx, kube, demo)
+			return err == nil && len(events) >= want, nil
 		})
 	if err != nil || len(events) != want {
 		t.Fatalf("want %d Synced events for %s, got %d: %+v", want, demo.Name, len(events), events)
@@ -145,6 +136,50 @@ func waitForSyncedEvents(t *testing.T, kube kubernetes.Interface, demo *crddemov
 		if e.Type != corev1.EventTypeNormal || e.Message != "Mydemo synced successfully" || e.Source.Component != "crddemo" ||
 			e.InvolvedObject.Kind != "Mydemo" || e.InvolvedObject.APIVersion != "crddemo.k8s.io/v1" {
 			t.Errorf("unexpected event: %+v", e)
+		}
+	}
+}
+
+// checkWalkthroughMetrics checks what crddemo's /metrics and /healthz say
+// after the walkthrough: the create and the change were synced twice each
+// (the second sync comes from crddemo's own status write and writes
+// nothing), the deletion once, and none failed.
+func checkWalkthroughMetrics(t *testing.T, crddemo *crddemoProcess) {
+	t.Helper()
+	if code, body, err := harness.Probe(t.Context(), crddemo.probes, "/healthz"); err != nil || code != 200 {
+		t.Errorf("/healthz = %d %q, %v; want 200", code, body, err)
+	}
+	m, err := harness.Scrape(t.Context(), crddemo.metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue := map[string]string{"name": "mydemos"}
+	checks := []struct {
+		metric string
+		labels map[string]string
+		want   float64
+	}{
+		{"workqueue_adds_total", queue, 5},
+		{"workqueue_depth", queue, 0},
+		{"workqueue_retries_total", queue, 0},
+		{"workqueue_work_duration_seconds_count", queue, 5},
+		{"crddemo_syncs_total", map[string]string{"result": "success"}, 5},
+		{"crddemo_syncs_total", map[string]string{"result": "error"}, 0},
+		{"crddemo_sync_duration_seconds_count", nil, 5},
+	}
+	for _, c := range checks {
+		if got := m.Sum(c.metric, c.labels); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.metric, c.labels, got, c.want)
+		}
+	}
+	if !m.Has("workqueue_depth", queue) {
+		t.Error("/metrics has no workqueue_depth for the mydemos queue")
+	}
+	// Two status writes (PUT) and two events (POST), all accepted.
+	for method, want := range map[string]float64{"PUT": 2, "POST": 2} {
+		if got := m.Sum("rest_client_requests_total", map[string]string{"method": method, "code": "200"}) +
+			m.Sum("rest_client_requests_total", map[string]string{"method": method, "code": "201"}); got != want {
+			t.Errorf("rest_client_requests_total{method=%q} with 2xx = %v, want %v", method, got, want)
 		}
 	}
 }

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
+	informers "github.com/domac/crddemo/pkg/client/informers/externalversions"
+
+	"github.com/domac/crddemo/internal/leaderelection"
+	"github.com/domac/crddemo/internal/version"
+)
+
+// inClusterNamespaceFile is where Kubernetes mounts the pod's namespace,
+// beside its service account token.
+const inClusterNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+// config is everything crddemo runs with: the clients, the informers and the
+// settings that options and the environment it runs in decide.
+type config struct {
+	// host is the API server's address, for log lines.
+	host         string
+	mydemoClient clientset.Interface
+	// kubeClient writes events.
+	kubeClient kubernetes.Interface
+	informers  informers.SharedInformerFactory
+	recorder   eventRecorder
+	workers    int
+
+	// leaderElection is nil when --leader-elect is off. Its Lease is written
+	// by leaseClient, whose requests time out at the renew deadline so that
+	// no lease call outlives the lease.
+	leaderElection *leaderelection.Config
+	leaseClient    kubernetes.Interface
+
+	metricsAddress  string
+	healthProbeAddr string
+	profiling       bool
+}
+
+// newConfig connects nothing yet: it builds the clients and informers that
+// run will start.
+func newConfig(o *options) (*config, error) {
+	restConfig, err := loadRESTConfig(o)
+	if err != nil {
+		return nil, err
+	}
+	mydemoClient, err := clientset.NewForConfig(restConfig)
+	if err != nil {
+		return nil, fmt.Errorf("creating the Mydemo client for %s: %w", restConfig.Host, err)
+	}
+	kubeClient, err := kubernetes.NewForConfig(restConfig)
+	if err != nil {
+		return nil, fmt.Errorf("creating the Kubernetes client for %s: %w", restConfig.Host, err)
+	}
+	identity, err := leaderelection.NewIdentity()
+	if err != nil {
+		return nil, err
+	}
+	hostname, err := os.Hostname()
+	if err != nil {
+		return nil, fmt.Errorf("reading the host name for event sources: %w", err)
+	}
+
+	c := &config{
+		host:         restConfig.Host,
+		mydemoClient: mydemoClient,
+		kubeClient:   kubeClient,
+		informers: informers.NewSharedInformerFactoryWithOptions(mydemoClient, o.resyncPeriod,
+			informers.WithNamespace(o.namespace)),
+		recorder:        &apiEventRecorder{events: kubeClient.CoreV1(), host: hostname, instance: identity},
+		workers:         o.workers,
+		metricsAddress:  o.metricsAddress,
+		healthProbeAddr: o.healthProbeAddr,
+		profiling:       o.profiling,
+	}
+	if o.leaderElect {
+		election := o.leaderElectionTimings()
+		election.Namespace = leaseNamespace(o.leaseNamespace)
+		election.Identity = identity
+		c.leaderElection = &election
+		c.leaseClient, err = kubernetes.NewForConfig(leaderelection.ClientConfig(restConfig, election.RenewDeadline))
+		if err != nil {
+			return nil, fmt.Errorf("creating the leader election client for %s: %w", restConfig.Host, err)
+		}
+	}
+	return c, nil
+}
+
+// loadRESTConfig finds the API server the way kubectl does: --kubeconfig,
+// else $KUBECONFIG, else ~/.kube/config, else the pod's in-cluster config;
+// --master replaces the server address of whichever is used.
+func loadRESTConfig(o *options) (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = o.kubeconfig
+	overrides := &clientcmd.ConfigOverrides{ClusterInfo: clientcmdapi.Cluster{Server: o.master}}
+	config, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
+	if clientcmd.IsEmptyConfig(err) {
+		return nil, errors.New("no Kubernetes configuration found: pass --kubeconfig, set KUBECONFIG, " +
+			"create ~/.kube/config or run inside a cluster")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	config.QPS = float32(o.kubeAPIQPS)
+	config.Burst = o.kubeAPIBurst
+	// The API server's audit log and metrics then tell crddemo's requests,
+	// and its version, from other clients'.
+	config.UserAgent = "crddemo/" + version.Get().Version
+	return config, nil
+}
+
+// leaseNamespace is the namespace of the leader election Lease: the flag's,
+// else the pod's own (from the POD_NAMESPACE variable that deploy/ sets, or
+// the service account mount), else "default" for a run outside a cluster.
+func leaseNamespace(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		return ns
+	}
+	if data, err := os.ReadFile(inClusterNamespaceFile); err == nil && strings.TrimSpace(string(data)) != "" {
+		return strings.TrimSpace(string(data))
+	}
+	return "default"
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"sync"
+	"time"
+
+	"k8s.io/component-base/metrics"
+	"k8s.io/component-base/metrics/legacyregistry"
+
+	// client-go's workqueue, REST client and leader election report through
+	// hooks that these packages fill in at init: the mydemos queue's depth,
+	// adds, latencies and retries, every request by code, method and host,
+	// and the leader_election_master_status gauge.
+	_ "k8s.io/component-base/metrics/prometheus/clientgo"
+)
+
+// The controller's own metrics, in Kubernetes' naming style: a crddemo_
+// prefix, base units, _total for counters.
+var (
+	syncsTotal = metrics.NewCounterVec(&metrics.CounterOpts{
+		Namespace:      "crddemo",
+		Name:           "syncs_total",
+		Help:           "Syncs of Mydemo objects, by result: success or error.",
+		StabilityLevel: metrics.ALPHA,
+	}, []string{"result"})
+
+	syncDuration = metrics.NewHistogram(&metrics.HistogramOpts{
+		Namespace:      "crddemo",
+		Name:           "sync_duration_seconds",
+		Help:           "How long one sync of a Mydemo took, API calls included.",
+		Buckets:        metrics.ExponentialBuckets(0.001, 2, 15),
+		StabilityLevel: metrics.ALPHA,
+	})
+
+	registerMetricsOnce sync.Once
+)
+
+// registerMetrics adds the controller's metrics to the registry that
+// /metrics serves. Kubernetes metrics record nothing until registered.
+func registerMetrics() {
+	registerMetricsOnce.Do(func() {
+		legacyregistry.MustRegister(syncsTotal, syncDuration)
+	})
+}
+
+// observeSync counts one finished sync.
+func observeSync(started time.Time, err error) {
+	result := "success"
+	if err != nil {
+		result = "error"
+	}
+	syncsTotal.WithLabelValues(result).Inc()
+	syncDuration.Observe(time.Since(started).Seconds())
+}

@@ -1,0 +1,99 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+
+	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
+	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
+
+	"github.com/domac/crddemo/internal/controlplane"
+	"github.com/domac/crddemo/internal/harness"
+)
+
+// installCRD applies crd/mydemo.yaml and waits until the API server serves
+// Mydemos.
+func installCRD(t *testing.T, cp *controlplane.ControlPlane) {
+	t.Helper()
+	kubectl(t, cp, "", "apply", "-f", repoFile(t, "crd/mydemo.yaml"))
+	kubectl(t, cp, "", "wait", "--for=condition=Established", "--timeout="+waitTimeout.String(), "crd/mydemos.crddemo.k8s.io")
+}
+
+// createMydemos creates Mydemos named prefix-0 to prefix-(n-1) in the
+// default namespace. For a couple of seconds after its CRD is Established the
+// API server still answers creates with 404; those are retried.
+func createMydemos(t *testing.T, client clientset.Interface, prefix string, n int) []string {
+	t.Helper()
+	var names []string
+	for i := range n {
+		demo := &crddemov1.Mydemo{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", prefix, i), Namespace: metav1.NamespaceDefault},
+			Spec:       crddemov1.MydemoSpec{IP: "127.0.0.1", Port: int32(8000 + i)},
+		}
+		var lastErr error
+		err := wait.PollUntilContextTimeout(t.Context(), pollInterval, waitTimeout, true, func(ctx context.Context) (bool, error) {
+			_, lastErr = client.CrddemoV1().Mydemos(demo.Namespace).Create(ctx, demo, metav1.CreateOptions{})
+			return lastErr == nil, nil
+		})
+		if err != nil {
+			t.Fatalf("creating mydemo %s: %v (last error: %v)", demo.Name, err, lastErr)
+		}
+		names = append(names, demo.Name)
+	}
+	return names
+}
+
+// waitAllSynced waits until every named Mydemo in the default namespace is
+// synced at its current generation, and returns them.
+func waitAllSynced(t *testing.T, client clientset.Interface, names []string) []*crddemov1.Mydemo {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+	defer cancel()
+	var synced []*crddemov1.Mydemo
+	for _, name := range names {
+		var demo *crddemov1.Mydemo
+		err := wait.PollUntilContextCancel(ctx, pollInterval, true, func(ctx context.Context) (bool, error) {
+			var err error
+			demo, err = client.CrddemoV1().Mydemos(metav1.NamespaceDefault).Get(ctx, name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				return false, err
+			}
+			return err == nil && harness.IsSynced(demo), nil
+		})
+		if err != nil {
+			t.Fatalf("mydemo %s never synced: %v; last seen %+v", name, err, demo)
+		}
+		synced = append(synced, demo)
+	}
+	return synced
+}
+
+// syncedEventsOf returns the Synced events of each of demos, waiting until
+// each has at least one.
+func syncedEventsOf(t *testing.T, kube kubernetes.Interface, demos []*crddemov1.Mydemo) map[string][]string {
+	t.Helper()
+	reporters := map[string][]string{}
+	for _, demo := range demos {
+		err := wait.PollUntilContextTimeout(t.Context(), pollInterval, waitTimeout, true, func(ctx context.Context) (bool, error) {
+			events, err := harness.SyncedEvents(ctx, kube, demo)
+			if err != nil || len(events) == 0 {
+				return false, nil
+			}
+			reporters[demo.Name] = nil
+			for _, e := range events {
+				reporters[demo.Name] = append(reporters[demo.Name], e.ReportingInstance)
+			}
+			return true, nil
+		})
+		if err != nil {
+			t.Fatalf("mydemo %s has no Synced event: %v", demo.Name, err)
+		}
+	}
+	return reporters
+}
