@@ -82,7 +82,7 @@ func newConfig(o *options) (*config, error) {
 		profiling:       o.profiling,
 	}
 	if o.leaderElect {
-		election := o.leaderElectionTimings()
+		election := o.leaderElection()
 		election.Namespace = leaseNamespace(o.leaseNamespace)
 		election.Identity = identity
 		c.leaderElection = &election

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -49,6 +48,7 @@ type Controller struct {
 func NewController(ctx context.Context, client clientset.Interface, informer informers.MydemoInformer,
 	recorder eventRecorder, rateLimiter workqueue.TypedRateLimiter[cache.ObjectName]) (*Controller, error) {
 	logger := klog.FromContext(ctx)
+	registerMetrics()
 	c := &Controller{
 		client:   client,
 		lister:   informer.Lister(),
@@ -75,12 +75,14 @@ func (c *Controller) handleAdd(obj any) {
 	c.enqueue(obj)
 }
 
-// handleUpdate queues a changed Mydemo. A periodic resync delivers the same
-// object again with the same resourceVersion; there is nothing new to do then.
+// handleUpdate queues a changed Mydemo. A periodic resync (--resync-period)
+// delivers the same object again with the same resourceVersion: it is queued
+// only if its status is behind, as it is when its syncs kept failing, so
+// that a resync heals without syncing every current object again.
 func (c *Controller) handleUpdate(oldObj, newObj any) {
 	oldDemo, oldOK := oldObj.(*crddemov1.Mydemo)
 	newDemo, newOK := newObj.(*crddemov1.Mydemo)
-	if oldOK && newOK && oldDemo.ResourceVersion == newDemo.ResourceVersion {
+	if oldOK && newOK && oldDemo.ResourceVersion == newDemo.ResourceVersion && statusIsCurrent(newDemo) {
 		return
 	}
 	c.enqueue(newObj)
@@ -113,8 +115,16 @@ func (c *Controller) enqueue(obj any) {
 // in-flight sync has finished.
 func (c *Controller) Run(ctx context.Context, workers int) {
 	defer utilruntime.HandleCrashWithContext(ctx)
-	defer c.queue.ShutDown()
 	logger := klog.FromContext(ctx)
+
+	var wg sync.WaitGroup
+	// However Run ends, the queue stops handing out keys, and Run returns
+	// only after the syncs that workers had started are done.
+	defer func() {
+		c.queue.ShutDown()
+		wg.Wait()
+		logger.Info("Workers stopped")
+	}()
 
 	logger.Info("Starting Mydemo control loop")
 	logger.Info("Waiting for informer caches to sync")
@@ -125,7 +135,6 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	}
 
 	logger.Info("Starting workers", "count", workers)
-	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() { c.runWorker(ctx) })
 	}
@@ -133,9 +142,6 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 
 	<-ctx.Done()
 	logger.Info("Shutting down workers; waiting for in-flight syncs")
-	c.queue.ShutDown()
-	wg.Wait()
-	logger.Info("Workers stopped")
 }
 
 // runWorker processes keys one at a time until the queue shuts down.
@@ -163,7 +169,9 @@ func (c *Controller) processNextWorkItem(ctx context.Context) bool {
 	// so that its status write and event are not cut off halfway.
 	syncCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), syncTimeout)
 	defer cancel()
-	err := c.syncHandler(klog.NewContext(syncCtx, logger), key)
+	started := time.Now()
+	err := c.syncMydemo(klog.NewContext(syncCtx, logger), key)
+	observeSync(started, err)
 	c.handleErr(logger, key, err)
 	return true
 }
@@ -186,9 +194,9 @@ func (c *Controller) handleErr(logger klog.Logger, key cache.ObjectName, err err
 		"retries", maxRetries)
 }
 
-// syncHandler brings one Mydemo in line: a Mydemo that is in the cache is
+// syncMydemo brings one Mydemo in line: a Mydemo that is in the cache is
 // processed, one that is gone takes the deletion path.
-func (c *Controller) syncHandler(ctx context.Context, key cache.ObjectName) error {
+func (c *Controller) syncMydemo(ctx context.Context, key cache.ObjectName) error {
 	logger := klog.FromContext(ctx)
 	demo, err := c.lister.Mydemos(key.Namespace).Get(key.Name)
 	if apierrors.IsNotFound(err) {
@@ -208,14 +216,13 @@ func (c *Controller) syncHandler(ctx context.Context, key cache.ObjectName) erro
 	// Writing an unchanged status would trigger another update event and
 	// another sync, forever; recording the event only with a new status keeps
 	// one Synced event per change, not one per sync.
-	status := syncedStatus(demo)
-	if equality.Semantic.DeepEqual(demo.Status, status) {
+	if statusIsCurrent(demo) {
 		logger.V(4).Info("Status already up to date")
 		return nil
 	}
 	// Objects from the lister are shared with the cache: change a copy.
 	updated := demo.DeepCopy()
-	updated.Status = status
+	updated.Status = syncedStatus(demo)
 	if _, err := c.client.CrddemoV1().Mydemos(demo.Namespace).UpdateStatus(ctx, updated,
 		metav1.UpdateOptions{FieldManager: fieldManager}); err != nil {
 		return fmt.Errorf("updating status of mydemo %s: %w", key, err)

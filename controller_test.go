@@ -137,7 +137,7 @@ func withSyncedStatus(demo *crddemov1.Mydemo, observed int64, transition time.Ti
 	return demo
 }
 
-func TestSyncHandler(t *testing.T) {
+func TestSyncMydemo(t *testing.T) {
 	yesterday := time.Now().Add(-24 * time.Hour).Truncate(time.Second)
 	synced := recordedEvent{object: "default/example-mydemo", eventType: corev1.EventTypeNormal, reason: reasonSynced, message: messageSynced}
 
@@ -202,13 +202,13 @@ func TestSyncHandler(t *testing.T) {
 			logger := ktesting.NewLogger(t, ktesting.NewConfig(ktesting.BufferLogs(true)))
 			ctx := klog.NewContext(context.Background(), logger)
 
-			err := f.controller.syncHandler(ctx, cache.ObjectName{Namespace: "default", Name: "example-mydemo"})
+			err := f.controller.syncMydemo(ctx, cache.ObjectName{Namespace: "default", Name: "example-mydemo"})
 
 			if tt.wantErr == "" && err != nil {
-				t.Fatalf("syncHandler: unexpected error %v", err)
+				t.Fatalf("syncMydemo: unexpected error %v", err)
 			}
 			if tt.wantErr != "" && (err == nil || err.Error() != tt.wantErr) {
-				t.Fatalf("syncHandler error = %v, want %q", err, tt.wantErr)
+				t.Fatalf("syncMydemo error = %v, want %q", err, tt.wantErr)
 			}
 			checkStatusWrite(t, f.statusUpdates(), tt.wantObserved, tt.wantTransition)
 			if got := f.recorder.recorded(); !equalEvents(got, tt.wantEvents) {
@@ -270,7 +270,8 @@ func equalEvents(got, want []recordedEvent) bool {
 }
 
 func TestEventHandlersQueueKeys(t *testing.T) {
-	demo := newMydemo("example-mydemo", 1)
+	demo := withSyncedStatus(newMydemo("example-mydemo", 1), 1, time.Now())
+	behind := newMydemo("example-mydemo", 1)
 	changed := demo.DeepCopy()
 	changed.ResourceVersion = "2"
 	key := cache.ObjectName{Namespace: "default", Name: "example-mydemo"}
@@ -282,7 +283,8 @@ func TestEventHandlersQueueKeys(t *testing.T) {
 	}{
 		{"add", func(c *Controller) { c.handleAdd(demo) }, true},
 		{"update with a new resourceVersion", func(c *Controller) { c.handleUpdate(demo, changed) }, true},
-		{"resync with the same resourceVersion", func(c *Controller) { c.handleUpdate(demo, demo.DeepCopy()) }, false},
+		{"resync of a Mydemo whose status is current", func(c *Controller) { c.handleUpdate(demo, demo.DeepCopy()) }, false},
+		{"resync of a Mydemo whose status is behind", func(c *Controller) { c.handleUpdate(behind, behind.DeepCopy()) }, true},
 		{"delete", func(c *Controller) { c.handleDelete(demo) }, true},
 		{"delete seen only as a tombstone", func(c *Controller) {
 			c.handleDelete(cache.DeletedFinalStateUnknown{Key: "default/example-mydemo", Obj: demo})

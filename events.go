@@ -39,6 +39,9 @@ type apiEventRecorder struct {
 	// host names the machine or pod in each event's source, as kubelet and
 	// kube-controller-manager do.
 	host string
+	// instance is this replica's leader election identity, so that the
+	// events of several replicas tell which one wrote them.
+	instance string
 }
 
 // Event logs the event and writes it. Events are informational: a failed
@@ -62,13 +65,15 @@ func (r *apiEventRecorder) Event(ctx context.Context, demo *crddemov1.Mydemo, ev
 			UID:             demo.UID,
 			ResourceVersion: demo.ResourceVersion,
 		},
-		Type:           eventType,
-		Reason:         reason,
-		Message:        message,
-		Source:         corev1.EventSource{Component: eventSource, Host: r.host},
-		FirstTimestamp: now,
-		LastTimestamp:  now,
-		Count:          1,
+		Type:                eventType,
+		Reason:              reason,
+		Message:             message,
+		Source:              corev1.EventSource{Component: eventSource, Host: r.host},
+		ReportingController: eventSource,
+		ReportingInstance:   r.instance,
+		FirstTimestamp:      now,
+		LastTimestamp:       now,
+		Count:               1,
 	}
 	if _, err := r.events.Events(demo.Namespace).Create(ctx, event, metav1.CreateOptions{}); err != nil {
 		logger.Error(err, "Unable to write event", "reason", reason)

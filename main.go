@@ -1,6 +1,10 @@
 // Command crddemo is a Kubernetes controller for Mydemo objects, written in
 // the classic client-go style: a shared informer feeds a rate-limited
 // workqueue, and workers sync each queued object.
+//
+// It runs the way kube-controller-manager does: options (options.go) are
+// parsed and validated, turned into a config of clients and settings
+// (config.go), and then run here.
 package main
 
 import (
@@ -8,36 +12,59 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
+	"time"
 
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/cache"
+	clientgoleaderelection "k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/util/workqueue"
+	logsapi "k8s.io/component-base/logs/api/v1"
 	"k8s.io/klog/v2"
 
-	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
-	informers "github.com/domac/crddemo/pkg/client/informers/externalversions"
+	// Makes --logging-format=json available.
+	_ "k8s.io/component-base/logs/json/register"
+
+	"github.com/domac/crddemo/internal/leaderelection"
+	"github.com/domac/crddemo/internal/serving"
+	"github.com/domac/crddemo/internal/version"
 )
+
+// leaderWatchdogTimeout is how long past its renew deadline a leader may go
+// without renewing before /healthz fails and the kubelet restarts it.
+const leaderWatchdogTimeout = 20 * time.Second
 
 func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
-// run turns the command line into an exit code: 0 after --help or a
-// graceful shutdown, 2 for a bad command line, 1 for any other failure.
+// run turns the command line into an exit code: 0 after --help, --version or
+// a graceful shutdown, 2 for a bad command line, 1 for any other failure.
 func run(args []string) int {
 	opts, err := parseOptions(args, os.Stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
+	if err == nil && !opts.showVersion {
+		err = applyLogging(opts.logging)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "crddemo: %v (see crddemo --help)\n", err)
 		return 2
 	}
+	if opts.showVersion {
+		fmt.Println(version.Get())
+		return 0
+	}
 	defer klog.Flush()
 
 	ctx := signalContext(context.Background())
-	if err := runController(ctx, opts); err != nil {
+	cfg, err := newConfig(opts)
+	if err == nil {
+		err = runController(ctx, cfg)
+	}
+	if err != nil {
+		klog.Flush()
 		fmt.Fprintf(os.Stderr, "crddemo: %v\n", err)
 		return 1
 	}
@@ -45,40 +72,66 @@ func run(args []string) int {
 	return 0
 }
 
-// runController connects to the API server, starts the informer and runs the
-// controller until ctx is cancelled.
-func runController(ctx context.Context, opts *options) error {
-	logger := klog.FromContext(ctx)
-	config, err := opts.restConfig()
-	if err != nil {
-		return err
+// applyLogging switches to the logs API's JSON format if asked. The default
+// text format is klog's own, which honours every klog flag (-v,
+// -alsologtostderr, -log_file, ...), as the walkthrough uses them.
+func applyLogging(logging *logsapi.LoggingConfiguration) error {
+	if logging.Format == "text" {
+		return nil
 	}
-	client, err := clientset.NewForConfig(config)
-	if err != nil {
-		return fmt.Errorf("creating the Mydemo client for %s: %w", config.Host, err)
+	if err := logsapi.ValidateAndApply(logging, nil); err != nil {
+		return fmt.Errorf("--logging-format=%s: %w", logging.Format, err)
 	}
-	coreClient, err := typedcorev1.NewForConfig(config)
-	if err != nil {
-		return fmt.Errorf("creating the events client for %s: %w", config.Host, err)
-	}
-	logger.Info("Using Kubernetes API server", "host", config.Host)
-	go reportUntilAPIAvailable(ctx, client, config.Host)
+	return nil
+}
 
-	hostname, err := os.Hostname()
-	if err != nil {
-		return fmt.Errorf("reading the host name for event sources: %w", err)
-	}
-	// No resync period: the update handler would skip every resync anyway,
-	// since a resync redelivers objects whose resourceVersion is unchanged.
-	factory := informers.NewSharedInformerFactory(client, 0)
-	controller, err := NewController(ctx, client, factory.Crddemo().V1().Mydemos(),
-		&apiEventRecorder{events: coreClient, host: hostname},
+// runController starts the informer, the HTTP endpoints and the controller,
+// and blocks until ctx is cancelled or, with --leader-elect, the lease is
+// lost. The informer runs whether or not this replica leads, so that a
+// standby's cache is warm when it takes over.
+func runController(ctx context.Context, cfg *config) error {
+	logger := klog.FromContext(ctx)
+	logger.Info("Using Kubernetes API server", "host", cfg.host)
+
+	mydemos := cfg.informers.Crddemo().V1().Mydemos()
+	controller, err := NewController(ctx, cfg.mydemoClient, mydemos, cfg.recorder,
 		workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName]())
 	if err != nil {
 		return err
 	}
-	factory.Start(ctx.Done())
-	defer factory.Shutdown()
-	controller.Run(ctx, opts.workers)
-	return nil
+
+	var watchdog *clientgoleaderelection.HealthzAdaptor
+	healthz := []serving.Checker{serving.NamedCheck("ping", func(*http.Request) error { return nil })}
+	if cfg.leaderElection != nil {
+		watchdog = clientgoleaderelection.NewLeaderHealthzAdaptor(leaderWatchdogTimeout)
+		healthz = append(healthz, watchdog)
+	}
+	readyz := []serving.Checker{serving.NamedCheck("informer-sync", func(*http.Request) error {
+		if !mydemos.Informer().HasSynced() {
+			return errors.New("the Mydemo cache has not synced yet")
+		}
+		return nil
+	})}
+	if cfg.healthProbeAddr != "0" {
+		if _, err := serving.Serve(ctx, "health probes", cfg.healthProbeAddr, serving.ProbesHandler(healthz, readyz)); err != nil {
+			return err
+		}
+	}
+	if cfg.metricsAddress != "0" {
+		if _, err := serving.Serve(ctx, "metrics", cfg.metricsAddress, serving.MetricsHandler(cfg.profiling)); err != nil {
+			return err
+		}
+	}
+
+	go reportUntilAPIAvailable(ctx, cfg.mydemoClient, cfg.host)
+	cfg.informers.Start(ctx.Done())
+	defer cfg.informers.Shutdown()
+
+	if cfg.leaderElection == nil {
+		controller.Run(ctx, cfg.workers)
+		return nil
+	}
+	return leaderelection.Run(ctx, cfg.leaseClient.CoordinationV1(), *cfg.leaderElection, watchdog, func(ctx context.Context) {
+		controller.Run(ctx, cfg.workers)
+	})
 }

@@ -1,48 +1,80 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
 
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+	logsapi "k8s.io/component-base/logs/api/v1"
 	"k8s.io/klog/v2"
+
+	"github.com/domac/crddemo/internal/leaderelection"
+	"github.com/domac/crddemo/internal/serving"
 )
 
-// options are crddemo's command-line settings.
+// options are crddemo's command-line settings, as parsed and validated;
+// config.go turns them into the clients and settings crddemo runs with.
 type options struct {
 	kubeconfig   string
 	master       string
+	namespace    string
 	workers      int
 	kubeAPIQPS   float64
 	kubeAPIBurst int
+	resyncPeriod time.Duration
+	showVersion  bool
+
+	leaderElect    bool
+	leaseDuration  time.Duration
+	renewDeadline  time.Duration
+	retryPeriod    time.Duration
+	leaseName      string
+	leaseNamespace string // empty: the pod's namespace, else "default"
+
+	metricsAddress  string // "0": off
+	healthProbeAddr string // "0": off
+	profiling       bool
+
+	logging *logsapi.LoggingConfiguration
+}
+
+// flagGroup is one section of --help, such as "Leader election flags". Its
+// flags are registered in a FlagSet of their own, to print them together,
+// and shared with the FlagSet that parses the command line.
+type flagGroup struct {
+	title string
+	flags *flag.FlagSet
 }
 
 // parseOptions parses the command line. --help prints the usage to stdout and
 // returns flag.ErrHelp; any other problem comes back as one error, with
 // nothing printed, so that main can report it on one line.
 func parseOptions(args []string, stdout io.Writer) (*options, error) {
-	o := &options{}
-	fs := flag.NewFlagSet("crddemo", flag.ContinueOnError)
-	fs.StringVar(&o.kubeconfig, "kubeconfig", "",
-		"Path to a kubeconfig. If empty, $KUBECONFIG or ~/.kube/config is used, then the in-cluster config.")
-	fs.StringVar(&o.master, "master", "",
-		"Address of the Kubernetes API server. Overrides the server in the kubeconfig.")
-	fs.IntVar(&o.workers, "workers", 2, "Number of Mydemo objects synced in parallel.")
-	fs.Float64Var(&o.kubeAPIQPS, "kube-api-qps", 20, "Requests per second allowed to the API server, on average.")
-	fs.IntVar(&o.kubeAPIBurst, "kube-api-burst", 30, "Requests allowed to the API server in a burst above --kube-api-qps.")
-	klog.InitFlags(fs)
+	o := &options{logging: logsapi.NewLoggingConfiguration()}
+	groups := o.flagGroups()
 
+	// Flags take one dash or two, as the standard flag package allows, so
+	// that the seed's -alsologtostderr=true and -v=4 keep working.
+	fs := flag.NewFlagSet("crddemo", flag.ContinueOnError)
+	for _, group := range groups {
+		group.flags.VisitAll(func(f *flag.Flag) { fs.Var(f.Value, f.Name, f.Usage) })
+	}
 	// The flag package would print the whole usage after every mistake;
 	// keep it quiet and print the usage only when it is asked for.
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
-		printUsage(fs, stdout)
+		printUsage(groups, stdout)
 		return nil, err
 	}
 	if err != nil {
@@ -51,45 +83,179 @@ func parseOptions(args []string, stdout io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q: crddemo takes only flags", fs.Arg(0))
 	}
+	// -v is klog's flag; the logs API's JSON format takes it from here.
+	if v, err := strconv.ParseUint(fs.Lookup("v").Value.String(), 10, 32); err == nil {
+		o.logging.Verbosity = logsapi.VerbosityLevel(v)
+	}
+	if o.showVersion {
+		return o, nil
+	}
 	return o, o.validate()
 }
 
-func printUsage(fs *flag.FlagSet, out io.Writer) {
-	fmt.Fprintf(out, "crddemo watches Mydemo objects (mydemos.crddemo.k8s.io) and syncs them.\n\n"+
-		"Usage: crddemo [--kubeconfig=PATH] [--master=URL] [flags]\n\nFlags:\n")
-	fs.SetOutput(out)
-	fs.PrintDefaults()
+// flagGroups registers every flag, grouped the way Kubernetes components
+// group them in --help.
+func (o *options) flagGroups() []flagGroup {
+	crddemo := flag.NewFlagSet("crddemo", flag.ContinueOnError)
+	crddemo.StringVar(&o.kubeconfig, "kubeconfig", "",
+		"Path to a kubeconfig. If empty, $KUBECONFIG or ~/.kube/config is used, then the in-cluster config.")
+	crddemo.StringVar(&o.master, "master", "",
+		"Address of the Kubernetes API server. Overrides the server in the kubeconfig.")
+	crddemo.StringVar(&o.namespace, "namespace", "", "Watch Mydemos in this namespace only. Empty watches every namespace.")
+	crddemo.IntVar(&o.workers, "workers", 2, "Number of Mydemo objects synced in parallel.")
+	crddemo.Float64Var(&o.kubeAPIQPS, "kube-api-qps", 20, "Requests per second allowed to the API server, on average.")
+	crddemo.IntVar(&o.kubeAPIBurst, "kube-api-burst", 30, "Requests allowed to the API server in a burst above --kube-api-qps.")
+	crddemo.DurationVar(&o.resyncPeriod, "resync-period", 0,
+		"How often every cached Mydemo is looked at again, such as 10m; 0 turns resyncs off. "+
+			"A resync syncs only Mydemos whose status is behind their spec.")
+	crddemo.BoolVar(&o.showVersion, "version", false, "Print the version and exit.")
+
+	election := flag.NewFlagSet("leader election", flag.ContinueOnError)
+	election.BoolVar(&o.leaderElect, "leader-elect", false,
+		"Run several replicas, of which only the holder of a Lease syncs; the others keep their cache warm to take over at once.")
+	election.DurationVar(&o.leaseDuration, "leader-elect-lease-duration", 15*time.Second,
+		"How long a standby waits after the leader's last renewal before it takes the lease.")
+	election.DurationVar(&o.renewDeadline, "leader-elect-renew-deadline", 10*time.Second,
+		"How long the leader keeps trying to renew before it gives up the lease and exits; shorter than the lease duration.")
+	election.DurationVar(&o.retryPeriod, "leader-elect-retry-period", 2*time.Second,
+		"How long candidates wait between attempts to take or renew the lease.")
+	election.StringVar(&o.leaseName, "leader-elect-resource-name", "crddemo", "Name of the Lease that replicas elect a leader with.")
+	election.StringVar(&o.leaseNamespace, "leader-elect-resource-namespace", "",
+		"Namespace of the Lease. Empty means the pod's own namespace in a cluster, and \"default\" elsewhere.")
+
+	serve := flag.NewFlagSet("serving", flag.ContinueOnError)
+	serve.StringVar(&o.metricsAddress, "metrics-bind-address", "0",
+		"Address for Prometheus metrics at /metrics, such as :8080; 0 turns it off.")
+	serve.StringVar(&o.healthProbeAddr, "health-probe-bind-address", ":8081",
+		"Address for the /healthz and /readyz probes; 0 turns it off.")
+	serve.BoolVar(&o.profiling, "profiling", false, "Serve Go's profiles at /debug/pprof on --metrics-bind-address.")
+
+	logging := flag.NewFlagSet("logging", flag.ContinueOnError)
+	// klog's own flags (-v, -vmodule, -alsologtostderr, -log_file, ...) drive
+	// the default text format; the logs API adds --logging-format. Its other
+	// flags tune alpha options that need feature gates crddemo does not have.
+	klog.InitFlags(logging)
+	logsAPIFlags := flag.NewFlagSet("logs API", flag.ContinueOnError)
+	logsapi.AddGoFlags(o.logging, logsAPIFlags)
+	format := logsAPIFlags.Lookup("logging-format")
+	logging.Var(format.Value, format.Name, format.Usage)
+
+	return []flagGroup{
+		{title: "crddemo flags", flags: crddemo},
+		{title: "Leader election flags", flags: election},
+		{title: "Serving flags", flags: serve},
+		{title: "Logging flags", flags: logging},
+	}
 }
 
+func printUsage(groups []flagGroup, out io.Writer) {
+	fmt.Fprintf(out, "crddemo watches Mydemo objects (mydemos.crddemo.k8s.io) and syncs them.\n\n"+
+		"Usage: crddemo [--kubeconfig=PATH] [--master=URL] [flags]\n\n"+
+		"Flags take one dash or two: -v=4 and --v=4 are the same.\n")
+	for _, group := range groups {
+		fmt.Fprintf(out, "\n%s:\n", group.title)
+		group.flags.VisitAll(func(f *flag.Flag) {
+			typeName, usage := flag.UnquoteUsage(f)
+			fmt.Fprintf(out, "  --%s\n        %s", strings.TrimSpace(f.Name+" "+typeName), usage)
+			if def := defaultForUsage(typeName, f.DefValue); def != "" {
+				fmt.Fprintf(out, " (default %s)", def)
+			}
+			fmt.Fprintln(out)
+		})
+	}
+}
+
+// defaultForUsage is how --help shows a flag's default: nothing for the zero
+// value of its type, and strings quoted, so that "0" (off) stands out.
+func defaultForUsage(typeName, value string) string {
+	switch {
+	case value == "" || value == "false" || value == "0s" || (value == "0" && typeName != "string"):
+		return ""
+	case typeName == "string":
+		return strconv.Quote(value)
+	default:
+		return value
+	}
+}
+
+// validate refuses values that cannot work, each with one line that names
+// the flag.
 func (o *options) validate() error {
 	if o.workers < 1 {
 		return fmt.Errorf("--workers must be at least 1, got %d", o.workers)
 	}
-	if o.kubeAPIQPS <= 0 {
-		return fmt.Errorf("--kube-api-qps must be positive, got %v", o.kubeAPIQPS)
+	if math.IsNaN(o.kubeAPIQPS) || math.IsInf(o.kubeAPIQPS, 0) || o.kubeAPIQPS <= 0 {
+		return fmt.Errorf("--kube-api-qps must be a positive number, got %v", o.kubeAPIQPS)
 	}
 	if o.kubeAPIBurst < 1 {
 		return fmt.Errorf("--kube-api-burst must be at least 1, got %d", o.kubeAPIBurst)
 	}
+	if o.resyncPeriod < 0 {
+		return fmt.Errorf("--resync-period must not be negative, got %v", o.resyncPeriod)
+	}
+	if err := validateMaster(o.master); err != nil {
+		return err
+	}
+	if errs := validation.IsDNS1123Label(o.namespace); o.namespace != "" && len(errs) > 0 {
+		return fmt.Errorf("--namespace=%q is not a namespace name: %s", o.namespace, strings.Join(errs, "; "))
+	}
+	election := o.leaderElection()
+	// Stand-ins for what config.go fills in from where crddemo runs, so that
+	// the flags' own values are checked before anything connects.
+	election.Identity = "validation"
+	election.Namespace = cmp.Or(election.Namespace, metav1.NamespaceDefault)
+	if err := election.Validate(); err != nil {
+		return err
+	}
+	for _, address := range []struct{ flag, value string }{
+		{"--metrics-bind-address", o.metricsAddress},
+		{"--health-probe-bind-address", o.healthProbeAddr},
+	} {
+		if err := serving.ValidateAddress(address.value); err != nil {
+			return fmt.Errorf("%s: %w", address.flag, err)
+		}
+	}
+	if o.profiling && o.metricsAddress == "0" {
+		return errors.New("--profiling needs --metrics-bind-address: the profiles are served beside the metrics")
+	}
+	if format := o.logging.Format; format != "text" && format != "json" {
+		return fmt.Errorf("--logging-format must be text or json, got %q", format)
+	}
 	return nil
 }
 
-// restConfig finds the API server the way kubectl does: --kubeconfig, else
-// $KUBECONFIG, else ~/.kube/config, else the pod's in-cluster config; --master
-// replaces the server address of whichever is used.
-func (o *options) restConfig() (*rest.Config, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = o.kubeconfig
-	overrides := &clientcmd.ConfigOverrides{ClusterInfo: clientcmdapi.Cluster{Server: o.master}}
-	config, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
-	if clientcmd.IsEmptyConfig(err) {
-		return nil, errors.New("no Kubernetes configuration found: pass --kubeconfig, set KUBECONFIG, " +
-			"create ~/.kube/config or run inside a cluster")
+// validateMaster checks that --master, if set, is a URL or host:port that
+// client-go can connect to, so that a typo fails at start with exit code 2.
+func validateMaster(master string) error {
+	if master == "" {
+		return nil
+	}
+	withScheme := master
+	if !strings.Contains(master, "://") {
+		withScheme = "https://" + master
+	}
+	u, err := url.Parse(withScheme)
+	if err == nil && u.Host == "" {
+		err = errors.New("it names no host")
+	}
+	if err == nil && u.Scheme != "http" && u.Scheme != "https" {
+		err = fmt.Errorf("scheme %q is neither http nor https", u.Scheme)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("loading kubeconfig: %w", err)
+		return fmt.Errorf("--master=%q is not an API server address such as https://10.0.0.1:6443: %v", master, err)
 	}
-	config.QPS = float32(o.kubeAPIQPS)
-	config.Burst = o.kubeAPIBurst
-	return config, nil
+	return nil
+}
+
+// leaderElection is the leader election configuration that the flags ask
+// for. The identity, and the namespace when the flag leaves it empty, depend
+// on where crddemo runs: config.go fills them in.
+func (o *options) leaderElection() leaderelection.Config {
+	return leaderelection.Config{
+		Name:          o.leaseName,
+		Namespace:     o.leaseNamespace,
+		LeaseDuration: o.leaseDuration,
+		RenewDeadline: o.renewDeadline,
+		RetryPeriod:   o.retryPeriod,
+	}
 }

@@ -4,29 +4,98 @@ import (
 	"bytes"
 	"errors"
 	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
+
+// parsedFlags is the part of options that a command line sets, to compare
+// whole.
+type parsedFlags struct {
+	kubeconfig, master, namespace string
+	workers, kubeAPIBurst         int
+	kubeAPIQPS                    float64
+	resyncPeriod                  time.Duration
+	leaderElect                   bool
+	leaseDuration                 time.Duration
+	leaseName, leaseNamespace     string
+	metricsAddress, probeAddress  string
+	profiling                     bool
+	loggingFormat                 string
+}
+
+func flagsOf(o *options) parsedFlags {
+	return parsedFlags{
+		kubeconfig: o.kubeconfig, master: o.master, namespace: o.namespace,
+		workers: o.workers, kubeAPIBurst: o.kubeAPIBurst, kubeAPIQPS: o.kubeAPIQPS, resyncPeriod: o.resyncPeriod,
+		leaderElect: o.leaderElect, leaseDuration: o.leaseDuration, leaseName: o.leaseName, leaseNamespace: o.leaseNamespace,
+		metricsAddress: o.metricsAddress, probeAddress: o.healthProbeAddr, profiling: o.profiling,
+		loggingFormat: o.logging.Format,
+	}
+}
+
+// defaults are the settings of a command line with no flags.
+var defaults = parsedFlags{
+	workers: 2, kubeAPIQPS: 20, kubeAPIBurst: 30, leaseDuration: 15 * time.Second, leaseName: "crddemo",
+	metricsAddress: "0", probeAddress: ":8081", loggingFormat: "text",
+}
+
+// with returns the defaults changed by change.
+func with(change func(*parsedFlags)) parsedFlags {
+	f := defaults
+	change(&f)
+	return f
+}
 
 func TestParseOptions(t *testing.T) {
 	tests := []struct {
 		name    string
 		args    []string
-		want    options
+		want    parsedFlags
 		wantErr string
 	}{
-		{name: "defaults", args: nil, want: options{workers: 2, kubeAPIQPS: 20, kubeAPIBurst: 30}},
+		{name: "defaults", args: nil, want: defaults},
 		{
 			name: "the walkthrough's command line",
-			args: []string{"--kubeconfig=/etc/kube.conf", "--master=https://10.0.0.1:6443", "-alsologtostderr=true", "--workers=4"},
-			want: options{kubeconfig: "/etc/kube.conf", master: "https://10.0.0.1:6443", workers: 4, kubeAPIQPS: 20, kubeAPIBurst: 30},
+			args: []string{"--kubeconfig=/etc/kube.conf", "--master=https://10.0.0.1:6443", "-alsologtostderr=true", "-v=4", "--workers=4"},
+			want: with(func(f *parsedFlags) {
+				f.kubeconfig, f.master, f.workers = "/etc/kube.conf", "https://10.0.0.1:6443", 4
+			}),
 		},
+		{
+			name: "in a cluster",
+			args: []string{"--leader-elect", "--leader-elect-lease-duration=30s", "--leader-elect-resource-namespace=crddemo-system",
+				"--metrics-bind-address=:8080", "--health-probe-bind-address=127.0.0.1:9000", "--profiling",
+				"--namespace=team-a", "--resync-period=10m", "--logging-format=json"},
+			want: with(func(f *parsedFlags) {
+				f.leaderElect, f.leaseDuration, f.leaseNamespace = true, 30*time.Second, "crddemo-system"
+				f.metricsAddress, f.probeAddress, f.profiling = ":8080", "127.0.0.1:9000", true
+				f.namespace, f.resyncPeriod, f.loggingFormat = "team-a", 10*time.Minute, "json"
+			}),
+		},
+		{name: "master without a scheme", args: []string{"--master=10.0.0.1:6443"}, want: with(func(f *parsedFlags) { f.master = "10.0.0.1:6443" })},
 		{name: "unknown flag", args: []string{"--bogus"}, wantErr: "flag provided but not defined: -bogus"},
 		{name: "bad number", args: []string{"--workers=two"}, wantErr: `invalid value "two" for flag -workers`},
 		{name: "no workers", args: []string{"--workers=0"}, wantErr: "--workers must be at least 1, got 0"},
-		{name: "zero qps", args: []string{"--kube-api-qps=0"}, wantErr: "--kube-api-qps must be positive, got 0"},
+		{name: "negative workers", args: []string{"--workers=-3"}, wantErr: "--workers must be at least 1, got -3"},
+		{name: "zero qps", args: []string{"--kube-api-qps=0"}, wantErr: "--kube-api-qps must be a positive number, got 0"},
+		{name: "NaN qps", args: []string{"--kube-api-qps=NaN"}, wantErr: "--kube-api-qps must be a positive number, got NaN"},
+		{name: "infinite qps", args: []string{"--kube-api-qps=+Inf"}, wantErr: "--kube-api-qps must be a positive number, got +Inf"},
+		{name: "zero burst", args: []string{"--kube-api-burst=0"}, wantErr: "--kube-api-burst must be at least 1, got 0"},
+		{name: "negative resync", args: []string{"--resync-period=-1m"}, wantErr: "--resync-period must not be negative, got -1m0s"},
+		{name: "bad duration", args: []string{"--resync-period=often"}, wantErr: `invalid value "often" for flag -resync-period`},
+		{name: "bad master", args: []string{"--master=::::"}, wantErr: `--master="::::" is not an API server address`},
+		{name: "master with another scheme", args: []string{"--master=ftp://10.0.0.1"}, wantErr: `scheme "ftp" is neither http nor https`},
+		{name: "bad namespace", args: []string{"--namespace=Team_A"}, wantErr: `--namespace="Team_A" is not a namespace name`},
+		{name: "bad lease namespace", args: []string{"--leader-elect-resource-namespace=a/b"}, wantErr: `--leader-elect-resource-namespace "a/b" is not a valid namespace name`},
+		{name: "bad lease name", args: []string{"--leader-elect-resource-name="}, wantErr: "--leader-elect-resource-name must not be empty"},
+		{name: "renew deadline as long as the lease", args: []string{"--leader-elect-renew-deadline=15s"}, wantErr: "--leader-elect-renew-deadline"},
+		{name: "zero lease duration", args: []string{"--leader-elect-lease-duration=0s"}, wantErr: "--leader-elect-lease-duration"},
+		{name: "negative retry period", args: []string{"--leader-elect-retry-period=-2s"}, wantErr: "--leader-elect-retry-period"},
+		{name: "bad metrics address", args: []string{"--metrics-bind-address=8080"}, wantErr: "--metrics-bind-address: "},
+		{name: "bad probe address", args: []string{"--health-probe-bind-address=:99999"}, wantErr: "--health-probe-bind-address: "},
+		{name: "profiling without metrics", args: []string{"--profiling"}, wantErr: "--profiling needs --metrics-bind-address"},
+		{name: "unknown logging format", args: []string{"--logging-format=xml"}, wantErr: `--logging-format must be text or json, got "xml"`},
 		{name: "stray argument", args: []string{"run"}, wantErr: `unexpected argument "run": crddemo takes only flags`},
 	}
 	for _, tt := range tests {
@@ -45,95 +114,50 @@ func TestParseOptions(t *testing.T) {
 			if err != nil {
 				t.Fatalf("unexpected error: %v", err)
 			}
-			if *got != tt.want {
-				t.Errorf("options = %+v, want %+v", *got, tt.want)
+			if flagsOf(got) != tt.want {
+				t.Errorf("options = %+v, want %+v", flagsOf(got), tt.want)
 			}
 		})
 	}
 }
 
-func TestHelpListsEveryFlag(t *testing.T) {
+func TestVersionSkipsValidation(t *testing.T) {
+	got, err := parseOptions([]string{"--version", "--workers=0"}, &bytes.Buffer{})
+	if err != nil || !got.showVersion {
+		t.Fatalf("parseOptions(--version) = %+v, %v; want showVersion and no error", got, err)
+	}
+}
+
+func TestHelpGroupsEveryFlag(t *testing.T) {
 	var stdout bytes.Buffer
 	_, err := parseOptions([]string{"--help"}, &stdout)
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("error = %v, want flag.ErrHelp", err)
 	}
-	for _, name := range []string{"kubeconfig", "master", "workers", "kube-api-qps", "kube-api-burst", "v", "alsologtostderr", "logtostderr"} {
-		if !strings.Contains(stdout.String(), "-"+name+" ") && !strings.Contains(stdout.String(), "-"+name+"\n") {
-			t.Errorf("--help does not list -%s:\n%s", name, stdout.String())
-		}
-	}
-}
-
-const testKubeconfig = `apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: https://kubeconfig.example:6443
-contexts:
-- name: test
-  context:
-    cluster: test
-    user: test
-current-context: test
-users:
-- name: test
-  user:
-    token: secret
-`
-
-func TestRESTConfig(t *testing.T) {
-	dir := t.TempDir()
-	kubeconfig := filepath.Join(dir, "config")
-	if err := os.WriteFile(kubeconfig, []byte(testKubeconfig), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	garbage := filepath.Join(dir, "garbage")
-	if err := os.WriteFile(garbage, []byte("not a kubeconfig"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-
-	tests := []struct {
-		name      string
-		opts      options
-		envConfig string // $KUBECONFIG
-		wantHost  string
-		wantErr   string
+	help := stdout.String()
+	groups := []struct {
+		title string
+		flags []string
 	}{
-		{name: "--kubeconfig", opts: options{kubeconfig: kubeconfig}, wantHost: "https://kubeconfig.example:6443"},
-		{name: "$KUBECONFIG", envConfig: kubeconfig, wantHost: "https://kubeconfig.example:6443"},
-		{
-			name:     "--master overrides the kubeconfig's server",
-			opts:     options{kubeconfig: kubeconfig, master: "https://10.0.0.1:6443"},
-			wantHost: "https://10.0.0.1:6443",
-		},
-		{name: "--master alone", opts: options{master: "https://10.0.0.1:6443"}, wantHost: "https://10.0.0.1:6443"},
-		{name: "missing file", opts: options{kubeconfig: filepath.Join(dir, "nope")}, wantErr: "loading kubeconfig: stat " + filepath.Join(dir, "nope")},
-		{name: "unparsable file", opts: options{kubeconfig: garbage}, wantErr: "loading kubeconfig: error loading config file \"" + garbage + "\""},
-		{name: "nothing at all", wantErr: "no Kubernetes configuration found: pass --kubeconfig, set KUBECONFIG"},
+		{"crddemo flags:", []string{"kubeconfig", "master", "namespace", "workers", "kube-api-qps", "kube-api-burst", "resync-period", "version"}},
+		{"Leader election flags:", []string{"leader-elect", "leader-elect-lease-duration", "leader-elect-renew-deadline",
+			"leader-elect-retry-period", "leader-elect-resource-name", "leader-elect-resource-namespace"}},
+		{"Serving flags:", []string{"metrics-bind-address", "health-probe-bind-address", "profiling"}},
+		{"Logging flags:", []string{"v", "vmodule", "alsologtostderr", "logtostderr", "log_file", "logging-format"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			// Isolate from the machine's own kubeconfig and cluster.
-			t.Setenv("HOME", t.TempDir())
-			t.Setenv("KUBECONFIG", tt.envConfig)
-			t.Setenv("KUBERNETES_SERVICE_HOST", "")
-			tt.opts.kubeAPIQPS, tt.opts.kubeAPIBurst = 7, 9
-
-			config, err := tt.opts.restConfig()
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error = %v, want it to contain %q", err, tt.wantErr)
-				}
-				return
+	for i, group := range groups {
+		start := strings.Index(help, "\n"+group.title+"\n")
+		if start < 0 {
+			t.Fatalf("--help has no %q section:\n%s", group.title, help)
+		}
+		section := help[start+len(group.title)+2:]
+		if i+1 < len(groups) {
+			section = section[:strings.Index(section, groups[i+1].title)]
+		}
+		for _, name := range group.flags {
+			if !strings.Contains(section, "  --"+name+" ") {
+				t.Errorf("the %q section of --help does not list -%s:\n%s", group.title, name, section)
 			}
-			if err != nil {
-				t.Fatalf("unexpected error: %v", err)
-			}
-			if config.Host != tt.wantHost || config.QPS != 7 || config.Burst != 9 {
-				t.Errorf("host, qps, burst = %s, %v, %d; want %s, 7, 9", config.Host, config.QPS, config.Burst, tt.wantHost)
-			}
-		})
+		}
 	}
 }

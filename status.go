@@ -1,6 +1,7 @@
 package main
 
 import (
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -30,4 +31,10 @@ func syncedStatus(demo *crddemov1.Mydemo) crddemov1.MydemoStatus {
 		ObservedGeneration: demo.Generation,
 	})
 	return status
+}
+
+// statusIsCurrent reports whether demo's status is already what a sync would
+// write, so that there is nothing to do for it.
+func statusIsCurrent(demo *crddemov1.Mydemo) bool {
+	return equality.Semantic.DeepEqual(demo.Status, syncedStatus(demo))
 }
