@@ -45,6 +45,9 @@ type options struct {
 	profiling       bool
 
 	logging *logsapi.LoggingConfiguration
+	// klogFlagsSet are the klog flags given on the command line that only
+	// the text format honours, such as -log_file.
+	klogFlagsSet []string
 }
 
 // flagGroup is one section of --help, such as "Leader election flags". Its
@@ -83,6 +86,11 @@ func parseOptions(args []string, stdout io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q: crddemo takes only flags", fs.Arg(0))
 	}
+	fs.Visit(func(f *flag.Flag) {
+		if isTextOnlyLoggingFlag(f.Name) {
+			o.klogFlagsSet = append(o.klogFlagsSet, "-"+f.Name)
+		}
+	})
 	// -v is klog's flag; the logs API's JSON format takes it from here.
 	if v, err := strconv.ParseUint(fs.Lookup("v").Value.String(), 10, 32); err == nil {
 		o.logging.Verbosity = logsapi.VerbosityLevel(v)
@@ -221,7 +229,19 @@ func (o *options) validate() error {
 	if format := o.logging.Format; format != "text" && format != "json" {
 		return fmt.Errorf("--logging-format must be text or json, got %q", format)
 	}
+	if o.logging.Format == "json" && len(o.klogFlagsSet) > 0 {
+		return fmt.Errorf("--logging-format=json ignores %s, which only the text format honours: drop it or log as text",
+			strings.Join(o.klogFlagsSet, ", "))
+	}
 	return nil
+}
+
+// isTextOnlyLoggingFlag reports whether name is one of klog's own flags that
+// the logs API's JSON format ignores: all of them but -v.
+func isTextOnlyLoggingFlag(name string) bool {
+	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(klogFlags)
+	return name != "v" && klogFlags.Lookup(name) != nil
 }
 
 // validateMaster checks that --master, if set, is a URL or host:port that

@@ -96,6 +96,8 @@ func TestParseOptions(t *testing.T) {
 		{name: "bad probe address", args: []string{"--health-probe-bind-address=:99999"}, wantErr: "--health-probe-bind-address: "},
 		{name: "profiling without metrics", args: []string{"--profiling"}, wantErr: "--profiling needs --metrics-bind-address"},
 		{name: "unknown logging format", args: []string{"--logging-format=xml"}, wantErr: `--logging-format must be text or json, got "xml"`},
+		{name: "JSON logs with klog's file flags", args: []string{"--logging-format=json", "-log_dir=/tmp", "-alsologtostderr"},
+			wantErr: "--logging-format=json ignores -alsologtostderr, -log_dir, which only the text format honours"},
 		{name: "stray argument", args: []string{"run"}, wantErr: `unexpected argument "run": crddemo takes only flags`},
 	}
 	for _, tt := range tests {
@@ -155,7 +157,7 @@ func TestHelpGroupsEveryFlag(t *testing.T) {
 			section = section[:strings.Index(section, groups[i+1].title)]
 		}
 		for _, name := range group.flags {
-			if !strings.Contains(section, "  --"+name+" ") {
+			if !strings.Contains(section, "  --"+name+" ") && !strings.Contains(section, "  --"+name+"\n") {
 				t.Errorf("the %q section of --help does not list -%s:\n%s", group.title, name, section)
 			}
 		}

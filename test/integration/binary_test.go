@@ -1,9 +1,11 @@
 package integration
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -24,6 +26,15 @@ func TestBadInputIsOneReadableError(t *testing.T) {
 	}{
 		{"unknown flag", []string{"--bogus"}, 2, "crddemo: flag provided but not defined: -bogus"},
 		{"bad worker count", []string{"--workers=-3"}, 2, "crddemo: --workers must be at least 1, got -3"},
+		{"NaN qps", []string{"--kube-api-qps=NaN"}, 2, "crddemo: --kube-api-qps must be a positive number, got NaN"},
+		{"bad duration", []string{"--resync-period=soon"}, 2, `crddemo: invalid value "soon" for flag -resync-period`},
+		{"unparsable master", []string{"--master=::::"}, 2, `crddemo: --master="::::" is not an API server address`},
+		{"bad bind address", []string{"--metrics-bind-address=8080"}, 2, "crddemo: --metrics-bind-address: "},
+		{"unknown logging format", []string{"--logging-format=xml"}, 2, `crddemo: --logging-format must be text or json, got "xml"`},
+		{"renew deadline not shorter than the lease", []string{"--leader-elect", "--leader-elect-renew-deadline=20s"}, 2,
+			"crddemo: --leader-elect-renew-deadline (20s) must be shorter than --leader-elect-lease-duration (15s)"},
+		{"JSON logs with a klog-only flag", []string{"--logging-format=json", "--log_file=/tmp/x"}, 2,
+			"crddemo: --logging-format=json ignores -log_file, which only the text format honours"},
 		{"missing kubeconfig", []string{"--kubeconfig=/no/such/kubeconfig"}, 1,
 			"crddemo: loading kubeconfig: stat /no/such/kubeconfig: no such file or directory"},
 		{"unparsable kubeconfig", []string{"--kubeconfig=" + garbage}, 1,
@@ -47,6 +58,39 @@ func TestBadInputIsOneReadableError(t *testing.T) {
 				t.Errorf("stderr = %q, want one line starting %q", stderr.String(), tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestVersion prints the version stamped at build time and the client-go
+// release, and exits 0 without looking for a cluster.
+func TestVersion(t *testing.T) {
+	cmd := exec.Command(crddemoBinary, "--version")
+	cmd.Env = isolatedEnv(t)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("crddemo --version: %v\n%s", err, out)
+	}
+	if !regexp.MustCompile(`^crddemo \S+ \(client-go v0\.\d+\.\d+, go1\.\S+, \w+/\w+\)\n$`).Match(out) {
+		t.Errorf("crddemo --version printed %q, want crddemo VERSION (client-go vX.Y.Z, goX.Y, os/arch)", out)
+	}
+}
+
+// TestJSONLogging asks for the logs API's JSON format: every line crddemo
+// logs is then one JSON object.
+func TestJSONLogging(t *testing.T) {
+	crddemo := startCrddemo(t, isolatedEnv(t), "--master=https://127.0.0.1:1", "--logging-format=json")
+	line := crddemo.waitForLog(t, `"msg":"Cannot reach the Kubernetes API server; will keep retrying"`)
+	var entry map[string]any
+	if err := json.Unmarshal([]byte(line), &entry); err != nil || entry["host"] != "https://127.0.0.1:1" {
+		t.Errorf("log line %q is not a JSON object with the host: %v", line, err)
+	}
+	if code := crddemo.stop(t); code != 0 {
+		t.Errorf("exit code after SIGTERM = %d, want 0", code)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(crddemo.Output()), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("not a JSON line: %q", line)
+		}
 	}
 }
 
