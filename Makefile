@@ -28,7 +28,7 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-codegen: ## Regenerate pkg/client and the deepcopy functions from pkg/apis.
+codegen: ## Regenerate pkg/client, the deepcopy functions and crd/mydemo.yaml from pkg/apis.
 	./code-gen.sh
 
 verify-codegen: ## Fail if the committed generated code is out of date.
