@@ -4,14 +4,22 @@
 
 GO ?= go
 BINARY := releases/crddemo
+# The version that the binary and the image report: the nearest git tag, with
+# the commit and a -dirty mark when the tree is not exactly that tag.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
+VERSION_LDFLAGS := -X github.com/domac/crddemo/internal/version.version=$(VERSION)
+IMAGE ?= crddemo:$(VERSION)
+# bin/kubectl, built from source like the rest of bin/, lets a machine with
+# only Go deploy; KUBECTL=kubectl uses your own instead.
+KUBECTL ?= bin/kubectl
 
 .DEFAULT_GOAL := all
-.PHONY: all build test check fmt-check vet codegen verify-codegen testbin demo local-cluster clean help
+.PHONY: all build test check fmt-check vet codegen verify-codegen testbin image deploy undeploy kubectl-bin demo local-cluster clean help
 
 all: test build ## Check, test (unit and integration) and build releases/crddemo.
 
 build: ## Build the controller into releases/crddemo.
-	$(GO) build -o $(BINARY) .
+	$(GO) build -ldflags "$(VERSION_LDFLAGS)" -o $(BINARY) .
 
 # The integration tests skip themselves under plain `go test` when bin/ is
 # empty; CRDDEMO_REQUIRE_CONTROL_PLANE makes them fail instead, so that this
@@ -28,14 +36,38 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-codegen: ## Regenerate pkg/client and the deepcopy functions from pkg/apis.
+codegen: ## Regenerate pkg/client, the deepcopy functions and crd/mydemo.yaml from pkg/apis.
 	./code-gen.sh
 
-verify-codegen: ## Fail if the committed generated code is out of date.
+verify-codegen: ## Fail if the committed generated code or crd/mydemo.yaml is out of date.
 	hack/verify-codegen.sh
 
 testbin: ## Build etcd, kube-apiserver and kubectl into bin/ (only what is missing or outdated).
 	hack/testbin.sh
+
+# The first of docker and podman that is installed and whose engine answers.
+# A recursive variable, so that only make image pays for asking.
+CONTAINER_ENGINE ?= $(shell for engine in docker podman; do \
+	if command -v $$engine >/dev/null 2>&1 && $$engine info >/dev/null 2>&1; then echo $$engine; break; fi; done)
+
+image: ## Build the container image crddemo:VERSION (or IMAGE=...) with Docker or Podman.
+	@if [ -z "$(CONTAINER_ENGINE)" ]; then \
+		echo "make image: no container engine found; install Docker or Podman (and start its engine)" >&2; exit 1; fi
+	$(CONTAINER_ENGINE) build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+
+# Only the kubectl of bin/ is built here: anything else is the user's own.
+ifeq ($(KUBECTL),bin/kubectl)
+deploy undeploy: kubectl-bin
+endif
+
+kubectl-bin:
+	hack/testbin.sh kubectl
+
+deploy: ## Install the CRD and run crddemo in the cluster that KUBECONFIG names (kubectl apply -k deploy).
+	$(KUBECTL) apply -k deploy
+
+undeploy: ## Remove everything make deploy installed, the CRD and so every Mydemo included.
+	$(KUBECTL) delete -k deploy --ignore-not-found
 
 demo: build testbin ## Replay the walkthrough on a throwaway local control plane.
 	$(GO) run ./hack/demo --crddemo=$(BINARY)

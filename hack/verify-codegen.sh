@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fails when the committed generated code in pkg/ differs from what
-# ./code-gen.sh generates from the current API types and code-generator.
+# Fails when the committed generated code in pkg/, or the CRD in
+# crd/mydemo.yaml, differs from what ./code-gen.sh generates from the current
+# API types, code-generator and controller-gen.
 set -o errexit -o nounset -o pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,8 +14,17 @@ rm -rf "${scratch}/pkg/client"
 find "${scratch}/pkg" -name 'zz_generated.*.go' -delete
 "${repo_root}/code-gen.sh" "${scratch}" >/dev/null
 
+stale=0
 if ! diff -ruN "${repo_root}/pkg" "${scratch}/pkg"; then
-    echo "Generated code in pkg/ is out of date: run ./code-gen.sh (or make codegen) and commit the result." >&2
+    echo "Generated code in pkg/ is out of date." >&2
+    stale=1
+fi
+if ! diff -uN "${repo_root}/crd/mydemo.yaml" "${scratch}/crd/mydemo.yaml"; then
+    echo "crd/mydemo.yaml is not what controller-gen generates from pkg/apis." >&2
+    stale=1
+fi
+if [[ ${stale} -ne 0 ]]; then
+    echo "Run ./code-gen.sh (or make codegen) and commit the result." >&2
     exit 1
 fi
-echo "Generated code in pkg/ is up to date."
+echo "Generated code in pkg/ and crd/mydemo.yaml are up to date."
