@@ -22,7 +22,8 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
-	"github.com/domac/crddemo/test/controlplane"
+	"github.com/domac/crddemo/internal/controlplane"
+	testcontrolplane "github.com/domac/crddemo/test/controlplane"
 )
 
 const (
@@ -42,7 +43,7 @@ type manifest struct {
 // crddemo needs and nothing more, and the Deployment must run it locked
 // down.
 func TestManifests(t *testing.T) {
-	cp := controlplane.StartForTest(t)
+	cp := testcontrolplane.StartForTest(t)
 	rendered := kubectl(t, cp, "", "kustomize", repoFile(t, "deploy"))
 	manifests := splitManifests(t, rendered)
 

@@ -21,12 +21,9 @@ import (
 	testcontrolplane "github.com/domac/crddemo/test/controlplane"
 )
 
-// deployNamespace and deployServiceAccount are where deploy/ runs crddemo,
-// and as whom.
-const (
-	deployNamespace      = "crddemo-system"
-	deployServiceAccount = "crddemo"
-)
+// deployServiceAccountName is the ServiceAccount that deploy/ runs crddemo
+// as, in deployNamespace.
+const deployServiceAccountName = "crddemo"
 
 // TestDeployRBACIsEnoughAndNoMore applies deploy/ and runs the built binary
 // as its service account, with a real token, the way its pods run: the
@@ -117,7 +114,7 @@ func TestDeployRBACIsEnoughAndNoMore(t *testing.T) {
 // token projected into crddemo's pods does.
 func serviceAccountConfig(t *testing.T, cp *controlplane.ControlPlane) *rest.Config {
 	t.Helper()
-	token := strings.TrimSpace(kubectl(t, cp, "", "create", "token", deployServiceAccount,
+	token := strings.TrimSpace(kubectl(t, cp, "", "create", "token", deployServiceAccountName,
 		"--namespace="+deployNamespace, "--duration=1h"))
 	return &rest.Config{
 		Host:            cp.Config.Host,
