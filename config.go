@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
 	informers "github.com/domac/crddemo/pkg/client/informers/externalversions"
 
@@ -31,8 +33,13 @@ type config struct {
 	// kubeClient writes events.
 	kubeClient kubernetes.Interface
 	informers  informers.SharedInformerFactory
-	recorder   eventRecorder
-	workers    int
+	// health tells whether the Mydemo API can be used; the informer's calls
+	// go through it.
+	health   *apiHealth
+	recorder eventRecorder
+	workers  int
+	// retryDelay caps the backoff between retries of a failing key.
+	retryDelay time.Duration
 
 	// leaderElection is nil when --leader-elect is off. Its Lease is written
 	// by leaseClient, whose requests time out at the renew deadline so that
@@ -69,14 +76,20 @@ func newConfig(o *options) (*config, error) {
 		return nil, fmt.Errorf("reading the host name for event sources: %w", err)
 	}
 
+	health := newAPIHealth(restConfig.Host, describeCredentials(restConfig))
+	factory := informers.NewSharedInformerFactoryWithOptions(mydemoClient, o.resyncPeriod, informers.WithNamespace(o.namespace))
+	// Registered first, this is the informer that factory.Crddemo().V1().Mydemos() then shares.
+	factory.InformerFor(&crddemov1.Mydemo{}, newMydemoInformer(health, o.namespace))
+
 	c := &config{
-		host:         restConfig.Host,
-		mydemoClient: mydemoClient,
-		kubeClient:   kubeClient,
-		informers: informers.NewSharedInformerFactoryWithOptions(mydemoClient, o.resyncPeriod,
-			informers.WithNamespace(o.namespace)),
+		host:            restConfig.Host,
+		mydemoClient:    mydemoClient,
+		kubeClient:      kubeClient,
+		informers:       factory,
+		health:          health,
 		recorder:        &apiEventRecorder{events: kubeClient.CoreV1(), host: hostname, instance: identity},
 		workers:         o.workers,
+		retryDelay:      o.retryDelay,
 		metricsAddress:  o.metricsAddress,
 		healthProbeAddr: o.healthProbeAddr,
 		profiling:       o.profiling,
@@ -115,6 +128,29 @@ func loadRESTConfig(o *options) (*rest.Config, error) {
 	// and its version, from other clients'.
 	config.UserAgent = "crddemo/" + version.Get().Version
 	return config, nil
+}
+
+// describeCredentials says how config authenticates, without the secret
+// itself, for the log line that explains a 401.
+func describeCredentials(config *rest.Config) string {
+	switch {
+	case config.BearerTokenFile != "":
+		return "a bearer token from " + config.BearerTokenFile
+	case config.BearerToken != "":
+		return "a bearer token"
+	case config.ExecProvider != nil:
+		return "credentials from the command " + config.ExecProvider.Command
+	case config.AuthProvider != nil:
+		return "credentials from the auth provider " + config.AuthProvider.Name
+	case config.CertFile != "":
+		return "the client certificate " + config.CertFile
+	case len(config.CertData) > 0:
+		return "a client certificate"
+	case config.Username != "":
+		return "the user name and password of " + config.Username
+	default:
+		return "no credentials (anonymous)"
+	}
 }
 
 // leaseNamespace is the namespace of the leader election Lease: the flag's,

@@ -21,15 +21,21 @@ import (
 )
 
 const (
-	// maxRetries is how many times a failing key is retried with backoff
-	// before the controller gives up on it until the object changes again.
-	// With the default rate limiter the last retry comes about 3 minutes
-	// after the first failure.
-	maxRetries = 15
-
 	// syncTimeout bounds one sync, so that a hung API call cannot keep a
 	// worker, or a graceful shutdown, waiting forever.
 	syncTimeout = 30 * time.Second
+
+	// firstRetryDelay is the backoff after a key's first failure; it doubles
+	// with each further failure up to --max-retry-delay.
+	firstRetryDelay = 5 * time.Millisecond
+
+	// loggedFirstFailures and loggedFailureEvery keep the log readable while
+	// a key keeps failing: its first failures are logged, then one in every
+	// loggedFailureEvery (with the default --max-retry-delay of 2 minutes,
+	// one line every 20 minutes). -v=2 logs every failure, and
+	// crddemo_syncs_total{result="error"} counts them all.
+	loggedFirstFailures = 3
+	loggedFailureEvery  = 10
 )
 
 // Controller watches Mydemo objects and syncs each one: it logs it, records a
@@ -176,22 +182,30 @@ func (c *Controller) processNextWorkItem(ctx context.Context) bool {
 	return true
 }
 
+// NewRetryRateLimiter spaces the retries of a key whose sync keeps failing:
+// firstRetryDelay, doubling up to maxDelay, then every maxDelay for as long
+// as it fails, so that no object is ever given up. Unlike client-go's default
+// controller rate limiter it has no overall bucket of 10 retries a second: a
+// backlog of failed keys drains as fast as --kube-api-qps lets the requests
+// through.
+func NewRetryRateLimiter(maxDelay time.Duration) workqueue.TypedRateLimiter[cache.ObjectName] {
+	return workqueue.NewTypedItemExponentialFailureRateLimiter[cache.ObjectName](firstRetryDelay, maxDelay)
+}
+
 // handleErr forgets a key that synced and retries one that failed, with a
-// per-key exponential backoff, until it has failed maxRetries times.
+// per-key exponential backoff, for as long as it fails.
 func (c *Controller) handleErr(logger klog.Logger, key cache.ObjectName, err error) {
 	if err == nil {
 		c.queue.Forget(key)
-		logger.Info("Successfully synced")
 		return
 	}
-	if c.queue.NumRequeues(key) < maxRetries {
-		logger.Error(err, "Error syncing mydemo; will retry", "retries", c.queue.NumRequeues(key))
-		c.queue.AddRateLimited(key)
+	retries := c.queue.NumRequeues(key)
+	c.queue.AddRateLimited(key)
+	if retries < loggedFirstFailures || retries%loggedFailureEvery == 0 {
+		logger.Error(err, "Error syncing mydemo; will retry", "retries", retries)
 		return
 	}
-	c.queue.Forget(key)
-	logger.Error(err, "Giving up on mydemo after repeated failures; it is retried when it next changes",
-		"retries", maxRetries)
+	logger.V(2).Info("Error syncing mydemo; will retry", "err", err, "retries", retries)
 }
 
 // syncMydemo brings one Mydemo in line: a Mydemo that is in the cache is
@@ -204,21 +218,32 @@ func (c *Controller) syncMydemo(ctx context.Context, key cache.ObjectName) error
 		// firewall rules) would release them here. crddemo makes none.
 		logger.Info("Mydemo does not exist in local cache, will delete it")
 		logger.Info("Deleting mydemo")
+		logger.Info("Successfully synced")
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("getting mydemo %s from the cache: %w", key, err)
 	}
 
+	// Writing an unchanged status would trigger another update event and
+	// another sync, forever; recording the event only with a new status keeps
+	// one Synced event per change, not one per sync. Such a sync has nothing
+	// to tell a user, so it logs only at -v=4.
+	if statusIsCurrent(demo) {
+		logger.V(4).Info("Try to process mydemo; status already up to date", "resourceVersion", demo.ResourceVersion,
+			"generation", demo.Generation)
+		return nil
+	}
 	logger.Info("Try to process mydemo", "resourceVersion", demo.ResourceVersion,
 		"generation", demo.Generation, "ip", demo.Spec.IP, "port", demo.Spec.Port)
 
-	// Writing an unchanged status would trigger another update event and
-	// another sync, forever; recording the event only with a new status keeps
-	// one Synced event per change, not one per sync.
-	if statusIsCurrent(demo) {
-		logger.V(4).Info("Status already up to date")
-		return nil
+	// The event is written before the status, and the sync succeeds only when
+	// both are: a current status therefore proves that its event was written,
+	// and a failed write of either is retried until both are there. If the
+	// status write fails after the event, the retry writes the event once
+	// more rather than never.
+	if err := c.recorder.Event(ctx, demo, corev1.EventTypeNormal, reasonSynced, messageSynced); err != nil {
+		return err
 	}
 	// Objects from the lister are shared with the cache: change a copy.
 	updated := demo.DeepCopy()
@@ -227,6 +252,6 @@ func (c *Controller) syncMydemo(ctx context.Context, key cache.ObjectName) error
 		metav1.UpdateOptions{FieldManager: fieldManager}); err != nil {
 		return fmt.Errorf("updating status of mydemo %s: %w", key, err)
 	}
-	c.recorder.Event(ctx, demo, corev1.EventTypeNormal, reasonSynced, messageSynced)
+	logger.Info("Successfully synced")
 	return nil
 }

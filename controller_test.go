@@ -36,16 +36,26 @@ type recordedEvent struct {
 
 // fakeRecorder captures events instead of writing them to an API server.
 type fakeRecorder struct {
+	// before, if set, runs first in every Event call; an error from it
+	// fails the write, as the API server's refusal would.
+	before func() error
+
 	mu     sync.Mutex
 	events []recordedEvent
 }
 
-func (r *fakeRecorder) Event(ctx context.Context, demo *crddemov1.Mydemo, eventType, reason, message string) {
+func (r *fakeRecorder) Event(ctx context.Context, demo *crddemov1.Mydemo, eventType, reason, message string) error {
+	if r.before != nil {
+		if err := r.before(); err != nil {
+			return err
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, recordedEvent{
 		object: demo.Namespace + "/" + demo.Name, eventType: eventType, reason: reason, message: message, ctxErr: ctx.Err(),
 	})
+	return nil
 }
 
 func (r *fakeRecorder) recorded() []recordedEvent {
@@ -142,9 +152,10 @@ func TestSyncMydemo(t *testing.T) {
 	synced := recordedEvent{object: "default/example-mydemo", eventType: corev1.EventTypeNormal, reason: reasonSynced, message: messageSynced}
 
 	tests := []struct {
-		name    string
-		cached  *crddemov1.Mydemo // nil: not in the cache
-		failing bool              // the API server rejects status updates
+		name          string
+		cached        *crddemov1.Mydemo // nil: not in the cache
+		failingStatus bool              // the API server rejects status updates
+		failingEvent  bool              // the API server rejects events
 		// wantObserved is the observedGeneration written, 0 for no write.
 		wantObserved int64
 		// wantTransition, when set, is the lastTransitionTime the write must keep.
@@ -178,11 +189,18 @@ func TestSyncMydemo(t *testing.T) {
 			wantLog: []string{`Mydemo does not exist in local cache, will delete it`, `Deleting mydemo`},
 		},
 		{
-			name:         "status update rejected by the API server is an error, with no event",
+			name:          "status update rejected by the API server is an error, after the event",
+			cached:        newMydemo("example-mydemo", 1),
+			failingStatus: true,
+			wantObserved:  1,
+			wantEvents:    []recordedEvent{synced},
+			wantErr:       "updating status of mydemo default/example-mydemo: etcd is on fire",
+		},
+		{
+			name:         "event rejected by the API server is an error, and the status is left behind",
 			cached:       newMydemo("example-mydemo", 1),
-			failing:      true,
-			wantObserved: 1,
-			wantErr:      "updating status of mydemo default/example-mydemo: etcd is on fire",
+			failingEvent: true,
+			wantErr:      "events are forbidden",
 		},
 	}
 	for _, tt := range tests {
@@ -194,7 +212,10 @@ func TestSyncMydemo(t *testing.T) {
 			} else {
 				f = newFixture(t)
 			}
-			if tt.failing {
+			if tt.failingEvent {
+				f.recorder.before = func() error { return errors.New("events are forbidden") }
+			}
+			if tt.failingStatus {
 				f.client.PrependReactor("update", "mydemos", func(k8stesting.Action) (bool, runtime.Object, error) {
 					return true, nil, errors.New("etcd is on fire")
 				})

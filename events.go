@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -24,9 +25,10 @@ const (
 )
 
 // eventRecorder records Kubernetes Events about Mydemo objects, which users
-// read with `kubectl describe md NAME`.
+// read with `kubectl describe md NAME`. An event is part of the sync that
+// records it: an error fails the sync, which is then retried.
 type eventRecorder interface {
-	Event(ctx context.Context, demo *crddemov1.Mydemo, eventType, reason, message string)
+	Event(ctx context.Context, demo *crddemov1.Mydemo, eventType, reason, message string) error
 }
 
 // apiEventRecorder writes each event to the API server before it returns.
@@ -44,9 +46,8 @@ type apiEventRecorder struct {
 	instance string
 }
 
-// Event logs the event and writes it. Events are informational: a failed
-// write is logged and does not fail the sync.
-func (r *apiEventRecorder) Event(ctx context.Context, demo *crddemov1.Mydemo, eventType, reason, message string) {
+// Event logs the event and writes it.
+func (r *apiEventRecorder) Event(ctx context.Context, demo *crddemov1.Mydemo, eventType, reason, message string) error {
 	logger := klog.FromContext(ctx)
 	logger.Info("Event occurred", "object", klog.KObj(demo), "kind", "Mydemo",
 		"type", eventType, "reason", reason, "message", message)
@@ -76,6 +77,7 @@ func (r *apiEventRecorder) Event(ctx context.Context, demo *crddemov1.Mydemo, ev
 		Count:               1,
 	}
 	if _, err := r.events.Events(demo.Namespace).Create(ctx, event, metav1.CreateOptions{}); err != nil {
-		logger.Error(err, "Unable to write event", "reason", reason)
+		return fmt.Errorf("writing the %s event of mydemo %s: %w", reason, klog.KObj(demo), err)
 	}
+	return nil
 }

@@ -16,9 +16,7 @@ import (
 	"os"
 	"time"
 
-	"k8s.io/client-go/tools/cache"
 	clientgoleaderelection "k8s.io/client-go/tools/leaderelection"
-	"k8s.io/client-go/util/workqueue"
 	logsapi "k8s.io/component-base/logs/api/v1"
 	"k8s.io/klog/v2"
 
@@ -94,8 +92,7 @@ func runController(ctx context.Context, cfg *config) error {
 	logger.Info("Using Kubernetes API server", "host", cfg.host)
 
 	mydemos := cfg.informers.Crddemo().V1().Mydemos()
-	controller, err := NewController(ctx, cfg.mydemoClient, mydemos, cfg.recorder,
-		workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName]())
+	controller, err := NewController(ctx, cfg.mydemoClient, mydemos, cfg.recorder, NewRetryRateLimiter(cfg.retryDelay))
 	if err != nil {
 		return err
 	}
@@ -106,7 +103,7 @@ func runController(ctx context.Context, cfg *config) error {
 		watchdog = clientgoleaderelection.NewLeaderHealthzAdaptor(leaderWatchdogTimeout)
 		healthz = append(healthz, watchdog)
 	}
-	readyz := []serving.Checker{serving.NamedCheck("informer-sync", func(*http.Request) error {
+	readyz := []serving.Checker{cfg.health, serving.NamedCheck("informer-sync", func(*http.Request) error {
 		if !mydemos.Informer().HasSynced() {
 			return errors.New("the Mydemo cache has not synced yet")
 		}
@@ -123,9 +120,11 @@ func runController(ctx context.Context, cfg *config) error {
 		}
 	}
 
-	go reportUntilAPIAvailable(ctx, cfg.mydemoClient, cfg.host)
+	// The informer stops when ctx is cancelled. Run does not wait for it
+	// (factory.Shutdown would): while the API server is unreachable,
+	// client-go's reflector can sit out a backoff of many seconds before it
+	// notices, and shutting down must not take that long.
 	cfg.informers.Start(ctx.Done())
-	defer cfg.informers.Shutdown()
 
 	if cfg.leaderElection == nil {
 		controller.Run(ctx, cfg.workers)

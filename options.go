@@ -31,6 +31,7 @@ type options struct {
 	kubeAPIQPS   float64
 	kubeAPIBurst int
 	resyncPeriod time.Duration
+	retryDelay   time.Duration
 	showVersion  bool
 
 	leaderElect    bool
@@ -116,6 +117,9 @@ func (o *options) flagGroups() []flagGroup {
 	crddemo.DurationVar(&o.resyncPeriod, "resync-period", 0,
 		"How often every cached Mydemo is looked at again, such as 10m; 0 turns resyncs off. "+
 			"A resync syncs only Mydemos whose status is behind their spec.")
+	crddemo.DurationVar(&o.retryDelay, "max-retry-delay", 2*time.Minute,
+		"Longest wait between retries of a Mydemo whose sync keeps failing. Retries start 5ms apart and double up to this; "+
+			"they never stop while the object exists.")
 	crddemo.BoolVar(&o.showVersion, "version", false, "Print the version and exit.")
 
 	election := flag.NewFlagSet("leader election", flag.ContinueOnError)
@@ -197,6 +201,9 @@ func (o *options) validate() error {
 	}
 	if o.kubeAPIBurst < 1 {
 		return fmt.Errorf("--kube-api-burst must be at least 1, got %d", o.kubeAPIBurst)
+	}
+	if o.retryDelay <= 0 {
+		return fmt.Errorf("--max-retry-delay must be positive, got %v", o.retryDelay)
 	}
 	if o.resyncPeriod < 0 {
 		return fmt.Errorf("--resync-period must not be negative, got %v", o.resyncPeriod)

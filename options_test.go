@@ -15,7 +15,7 @@ type parsedFlags struct {
 	kubeconfig, master, namespace string
 	workers, kubeAPIBurst         int
 	kubeAPIQPS                    float64
-	resyncPeriod                  time.Duration
+	resyncPeriod, retryDelay      time.Duration
 	leaderElect                   bool
 	leaseDuration                 time.Duration
 	leaseName, leaseNamespace     string
@@ -27,7 +27,7 @@ type parsedFlags struct {
 func flagsOf(o *options) parsedFlags {
 	return parsedFlags{
 		kubeconfig: o.kubeconfig, master: o.master, namespace: o.namespace,
-		workers: o.workers, kubeAPIBurst: o.kubeAPIBurst, kubeAPIQPS: o.kubeAPIQPS, resyncPeriod: o.resyncPeriod,
+		workers: o.workers, kubeAPIBurst: o.kubeAPIBurst, kubeAPIQPS: o.kubeAPIQPS, resyncPeriod: o.resyncPeriod, retryDelay: o.retryDelay,
 		leaderElect: o.leaderElect, leaseDuration: o.leaseDuration, leaseName: o.leaseName, leaseNamespace: o.leaseNamespace,
 		metricsAddress: o.metricsAddress, probeAddress: o.healthProbeAddr, profiling: o.profiling,
 		loggingFormat: o.logging.Format,
@@ -36,7 +36,7 @@ func flagsOf(o *options) parsedFlags {
 
 // defaults are the settings of a command line with no flags.
 var defaults = parsedFlags{
-	workers: 2, kubeAPIQPS: 20, kubeAPIBurst: 30, leaseDuration: 15 * time.Second, leaseName: "crddemo",
+	workers: 2, kubeAPIQPS: 20, kubeAPIBurst: 30, retryDelay: 2 * time.Minute, leaseDuration: 15 * time.Second, leaseName: "crddemo",
 	metricsAddress: "0", probeAddress: ":8081", loggingFormat: "text",
 }
 
@@ -83,6 +83,7 @@ func TestParseOptions(t *testing.T) {
 		{name: "infinite qps", args: []string{"--kube-api-qps=+Inf"}, wantErr: "--kube-api-qps must be a positive number, got +Inf"},
 		{name: "zero burst", args: []string{"--kube-api-burst=0"}, wantErr: "--kube-api-burst must be at least 1, got 0"},
 		{name: "negative resync", args: []string{"--resync-period=-1m"}, wantErr: "--resync-period must not be negative, got -1m0s"},
+		{name: "no retry delay", args: []string{"--max-retry-delay=0s"}, wantErr: "--max-retry-delay must be positive, got 0s"},
 		{name: "bad duration", args: []string{"--resync-period=often"}, wantErr: `invalid value "often" for flag -resync-period`},
 		{name: "bad master", args: []string{"--master=::::"}, wantErr: `--master="::::" is not an API server address`},
 		{name: "master with another scheme", args: []string{"--master=ftp://10.0.0.1"}, wantErr: `scheme "ftp" is neither http nor https`},
@@ -141,7 +142,7 @@ func TestHelpGroupsEveryFlag(t *testing.T) {
 		title string
 		flags []string
 	}{
-		{"crddemo flags:", []string{"kubeconfig", "master", "namespace", "workers", "kube-api-qps", "kube-api-burst", "resync-period", "version"}},
+		{"crddemo flags:", []string{"kubeconfig", "master", "namespace", "workers", "kube-api-qps", "kube-api-burst", "resync-period", "max-retry-delay", "version"}},
 		{"Leader election flags:", []string{"leader-elect", "leader-elect-lease-duration", "leader-elect-renew-deadline",
 			"leader-elect-retry-period", "leader-elect-resource-name", "leader-elect-resource-namespace"}},
 		{"Serving flags:", []string{"metrics-bind-address", "health-probe-bind-address", "profiling"}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
 	"k8s.io/klog/v2/ktesting"
 
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
@@ -65,30 +67,60 @@ func TestWorkerRetriesFailedKeyWithBackoff(t *testing.T) {
 	if got := f.controller.queue.NumRequeues(key); got != 0 {
 		t.Errorf("key still has %d requeues after success, want it forgotten", got)
 	}
-	if len(f.recorder.recorded()) != 1 {
-		t.Errorf("events = %+v, want one Synced event after the successful attempt", f.recorder.recorded())
+	// The event comes before the status write, so each attempt wrote it:
+	// at least once, never lost.
+	if len(f.recorder.recorded()) != 4 {
+		t.Errorf("events = %+v, want a Synced event from each of the 4 attempts", f.recorder.recorded())
 	}
 }
 
-func TestWorkerGivesUpAfterMaxRetries(t *testing.T) {
-	f, demo, attempts := queuedDemoFailing(t, 1000)
-	_, ctx := ktesting.NewTestContext(t)
+func TestWorkerNeverGivesUp(t *testing.T) {
+	const failures = 40
+	f, demo, attempts := queuedDemoFailing(t, failures)
+	logger := ktesting.NewLogger(t, ktesting.NewConfig(ktesting.BufferLogs(true)))
+	ctx := klog.NewContext(context.Background(), logger)
+	buffer := logger.GetSink().(ktesting.Underlier).GetBuffer()
+	key := cache.MetaObjectToName(demo)
 
-	for range maxRetries + 1 {
+	for i := 1; i <= failures; i++ {
 		f.controller.processNextWorkItem(ctx)
+		if got := f.controller.queue.NumRequeues(key); got != i {
+			t.Fatalf("after failure %d the key has %d requeues, want %d: it must be retried", i, got, i)
+		}
 	}
+	// The retry after the failures succeeds, however many there were.
+	f.controller.processNextWorkItem(ctx)
 
-	if got := attempts.Load(); got != maxRetries+1 {
-		t.Errorf("status update attempts = %d, want %d (the first try and %d retries)", got, maxRetries+1, maxRetries)
+	if got := attempts.Load(); got != failures+1 {
+		t.Errorf("status update attempts = %d, want %d", got, failures+1)
 	}
-	if n := f.controller.queue.Len(); n != 0 {
-		t.Errorf("queue holds %d keys after giving up, want none", n)
+	if got := f.controller.queue.NumRequeues(key); got != 0 {
+		t.Errorf("key still has %d requeues after success, want it forgotten", got)
 	}
-	if got := f.controller.queue.NumRequeues(cache.MetaObjectToName(demo)); got != 0 {
-		t.Errorf("given-up key has %d requeues, want it forgotten so a later change starts afresh", got)
+	// Failures 0, 1, 2, 10, 20 and 30 are logged as errors; the rest only
+	// at -v=2.
+	if got := strings.Count(buffer.String(), "ERROR Error syncing mydemo; will retry"); got != 6 {
+		t.Errorf("%d failures logged as errors, want 6 of %d:\n%s", got, failures, buffer.String())
 	}
-	if len(f.recorder.recorded()) != 0 {
-		t.Errorf("events = %+v, want none for a failed sync", f.recorder.recorded())
+}
+
+func TestRetryRateLimiterCapsTheBackoff(t *testing.T) {
+	limiter := NewRetryRateLimiter(time.Minute)
+	key := cache.ObjectName{Namespace: "default", Name: "x"}
+	var delays []time.Duration
+	for range 20 {
+		delays = append(delays, limiter.When(key))
+	}
+	if delays[0] != firstRetryDelay || delays[1] != 2*firstRetryDelay {
+		t.Errorf("first delays = %v, want %v doubling", delays[:2], firstRetryDelay)
+	}
+	if last := delays[len(delays)-1]; last != time.Minute {
+		t.Errorf("delay after 20 failures = %v, want the cap of 1m", last)
+	}
+	// Another key is not slowed down by the first one's failures: there is
+	// no overall bucket.
+	if d := limiter.When(cache.ObjectName{Namespace: "default", Name: "y"}); d != firstRetryDelay {
+		t.Errorf("first delay of another key = %v, want %v", d, firstRetryDelay)
 	}
 }
 
@@ -136,15 +168,20 @@ func TestRunSyncsEveryObject(t *testing.T) {
 func TestShutdownFinishesInFlightSyncAndTakesNoNewKey(t *testing.T) {
 	first, second := newMydemo("first", 1), newMydemo("second", 1)
 	f := newFixture(t, first, second)
-	// The first status update blocks until the test releases it, so that
-	// shutdown begins while a sync is in flight.
+	// The first event blocks until the test releases it, so that shutdown
+	// begins while a sync is in flight; its status write comes after.
 	started, release := make(chan struct{}), make(chan struct{})
-	var updates atomic.Int32
-	f.client.PrependReactor("update", "mydemos", func(k8stesting.Action) (bool, runtime.Object, error) {
-		if updates.Add(1) == 1 {
+	var events atomic.Int32
+	f.recorder.before = func() error {
+		if events.Add(1) == 1 {
 			close(started)
 			<-release
 		}
+		return nil
+	}
+	var updates atomic.Int32
+	f.client.PrependReactor("update", "mydemos", func(k8stesting.Action) (bool, runtime.Object, error) {
+		updates.Add(1)
 		return false, nil, nil
 	})
 	f.controller.enqueue(first)
@@ -162,7 +199,7 @@ func TestShutdownFinishesInFlightSyncAndTakesNoNewKey(t *testing.T) {
 	select {
 	case <-started:
 	case <-time.After(30 * time.Second):
-		t.Fatal("the first sync never reached its status update")
+		t.Fatal("the first sync never reached its event")
 	}
 	cancel()
 	close(release)
@@ -172,14 +209,14 @@ func TestShutdownFinishesInFlightSyncAndTakesNoNewKey(t *testing.T) {
 		t.Fatal("Run did not return after shutdown")
 	}
 
-	events := f.recorder.recorded()
-	if len(events) != 1 || events[0].object != "default/first" {
-		t.Fatalf("events when Run returned = %+v, want only the in-flight sync's event for default/first", events)
+	recorded := f.recorder.recorded()
+	if len(recorded) != 1 || recorded[0].object != "default/first" {
+		t.Fatalf("events when Run returned = %+v, want only the in-flight sync's event for default/first", recorded)
 	}
-	if events[0].ctxErr != nil {
-		t.Errorf("the in-flight sync's context was cancelled by shutdown: %v", events[0].ctxErr)
+	if recorded[0].ctxErr != nil {
+		t.Errorf("the in-flight sync's context was cancelled by shutdown: %v", recorded[0].ctxErr)
 	}
 	if got := updates.Load(); got != 1 {
-		t.Errorf("status updates = %d, want 1: no new key may be taken after shutdown began", got)
+		t.Errorf("status updates = %d, want 1: the in-flight sync finishes, and no new key may be taken after shutdown began", got)
 	}
 }

@@ -1,13 +1,19 @@
 package integration
 
 import (
+	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/domac/crddemo/internal/harness"
 )
 
 // TestBadInputIsOneReadableError runs the binary with command lines and
@@ -95,13 +101,32 @@ func TestJSONLogging(t *testing.T) {
 }
 
 // TestUnreachableAPIServerIsRetried points crddemo at a port where nothing
-// listens: it must say so, keep retrying, and still stop cleanly.
+// listens: it must say so, stay unready and keep retrying, and still stop
+// cleanly.
 func TestUnreachableAPIServerIsRetried(t *testing.T) {
 	crddemo := startCrddemo(t, isolatedEnv(t), "--master=https://127.0.0.1:1")
+	crddemo.waitForLog(t, "Cannot reach the Kubernetes API server; will keep retrying", "connection refused")
 
-	// A second report, after a backoff, shows that crddemo keeps retrying.
-	first, _ := crddemo.waitForLogFrom(t, 0, "Cannot reach the Kubernetes API server; will keep retrying", "connection refused")
-	crddemo.waitForLogFrom(t, first+1, "Cannot reach the Kubernetes API server; will keep retrying", "connection refused")
+	if code, body := getWhenServing(t, crddemo.probes, "/readyz"); code != http.StatusInternalServerError ||
+		!strings.Contains(body, "[-]mydemo-api failed") {
+		t.Errorf("/readyz = %d %q, want 500 naming the mydemo-api check", code, body)
+	}
+	// Failed requests are counted with code "<error>": their number grows
+	// while crddemo keeps trying.
+	failed := func() float64 {
+		m, err := harness.Scrape(t.Context(), crddemo.metrics)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Sum("rest_client_requests_total", map[string]string{"code": "<error>"})
+	}
+	before := failed()
+	err := wait.PollUntilContextTimeout(t.Context(), pollInterval, waitTimeout, true, func(context.Context) (bool, error) {
+		return failed() > before, nil
+	})
+	if err != nil {
+		t.Errorf("crddemo stopped retrying: %v failed requests, and no more", before)
+	}
 
 	if code := crddemo.stop(t); code != 0 {
 		t.Errorf("exit code after SIGTERM = %d, want 0", code)

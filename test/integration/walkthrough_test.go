@@ -29,8 +29,8 @@ func TestWalkthrough(t *testing.T) {
 
 	// Without the CRD the informer cannot list Mydemos: crddemo says why and
 	// keeps retrying instead of exiting.
-	crddemo.waitForLog(t, "The Mydemo CRD is not installed")
-	crddemo.waitForLog(t, "Failed to watch", "the server could not find the requested resource")
+	crddemo.waitForLog(t, "the Mydemo CRD is not installed; waiting for it")
+	crddemo.waitForLog(t, "Failed to list *v1.Mydemo", "the server could not find the requested resource")
 	crddemo.waitForLog(t, "Waiting for informer caches to sync")
 	if len(crddemo.Lines("Started workers")) != 0 {
 		t.Fatal("crddemo started its workers before the CRD existed")
@@ -45,10 +45,12 @@ func TestWalkthrough(t *testing.T) {
 	crddemo.waitForLog(t, "Started workers")
 	crddemo.waitForLog(t, "The Mydemo API is now available")
 
-	kubectl(t, cp, "", "apply", "-f", repoFile(t, "example/example-mydemo.yaml"))
+	// The sync logs the object as the user's apply left it: its
+	// resourceVersion then, before crddemo's own status write.
+	applied := kubectl(t, cp, "", "apply", "-f", repoFile(t, "example/example-mydemo.yaml"), "-o", "jsonpath={.metadata.resourceVersion}")
 	created := waitForSyncedStatus(t, client, 1)
 	crddemo.waitForLog(t, "Try to process mydemo", `mydemo="default/example-mydemo"`,
-		`resourceVersion="`+created.ResourceVersion+`"`, "generation=1", `ip="127.0.0.1"`, "port=8080")
+		`resourceVersion="`+applied+`"`, "generation=1", `ip="127.0.0.1"`, "port=8080")
 	crddemo.waitForLog(t, "Successfully synced", `mydemo="default/example-mydemo"`)
 	waitForSyncedEvents(t, kube, created, 1)
 
@@ -69,12 +71,13 @@ func TestWalkthrough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kubectl(t, cp, strings.Replace(string(example), "port: 8080", "port: 9090", 1), "apply", "-f", "-")
+	applied = kubectl(t, cp, strings.Replace(string(example), "port: 8080", "port: 9090", 1), "apply", "-f", "-",
+		"-o", "jsonpath={.metadata.resourceVersion}")
 	changed := waitForSyncedStatus(t, client, 2)
 	if changed.Spec.Port != 9090 {
 		t.Fatalf("port after the change = %d, want 9090", changed.Spec.Port)
 	}
-	crddemo.waitForLog(t, "Try to process mydemo", `resourceVersion="`+changed.ResourceVersion+`"`, "generation=2", "port=9090")
+	crddemo.waitForLog(t, "Try to process mydemo", `resourceVersion="`+applied+`"`, "generation=2", "port=9090")
 	waitForSyncedEvents(t, kube, changed, 2)
 
 	kubectl(t, cp, "", "delete", "-f", repoFile(t, "example/example-mydemo.yaml"))
@@ -82,6 +85,11 @@ func TestWalkthrough(t *testing.T) {
 	crddemo.waitForLog(t, "Deleting mydemo", `mydemo="default/example-mydemo"`)
 
 	checkWalkthroughMetrics(t, crddemo)
+	// One "Try to process" line per change, as in the walkthrough: the
+	// syncs that crddemo's own status writes cause log only at -v=4.
+	if lines := crddemo.Lines("Try to process mydemo"); len(lines) != 2 {
+		t.Errorf("crddemo logged %d \"Try to process mydemo\" lines for 2 changes: %q", len(lines), lines)
+	}
 
 	if code := crddemo.stop(t); code != 0 {
 		t.Errorf("crddemo exited with %d after SIGTERM, want 0", code)

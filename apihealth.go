@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/klog/v2"
+)
+
+const (
+	// apiRetryInterval is how often a list or watch of Mydemos is tried
+	// again while the Mydemo API cannot be used: quick to notice that it is
+	// back, at one request a second.
+	apiRetryInterval = time.Second
+	// apiProblemLogInterval is how often a problem that lasts is logged
+	// again, so that the log says what is wrong for as long as it is wrong
+	// without filling up.
+	apiProblemLogInterval = 30 * time.Second
+)
+
+// apiHealth knows whether crddemo can use the Mydemo API, and says so: one
+// readable line, with what to do, when a problem starts, again every
+// apiProblemLogInterval while it lasts, and one line when it ends. /readyz
+// fails meanwhile. guard wraps the informer's list and watch calls.
+type apiHealth struct {
+	host string
+	// credentials says how crddemo authenticates, to name it when the API
+	// server rejects them.
+	credentials string
+	// retryInterval and logInterval are apiRetryInterval and
+	// apiProblemLogInterval, shorter in tests.
+	retryInterval, logInterval time.Duration
+
+	mu         sync.Mutex
+	problem    error // nil while the API answers
+	lastLogged time.Time
+}
+
+func newAPIHealth(host, credentials string) *apiHealth {
+	return &apiHealth{host: host, credentials: credentials, retryInterval: apiRetryInterval, logInterval: apiProblemLogInterval}
+}
+
+// Name and Check make apiHealth a /readyz check.
+func (h *apiHealth) Name() string { return "mydemo-api" }
+
+// Check fails while the Mydemo API cannot be used.
+func (h *apiHealth) Check(*http.Request) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.problem != nil {
+		return fmt.Errorf("the Mydemo API cannot be used: %w", h.problem)
+	}
+	return nil
+}
+
+// guard runs call, an informer's list or watch. While it fails with a
+// problem that only a change outside crddemo can fix (an unreachable API
+// server, rejected credentials, a missing permission or CRD), guard reports
+// it and tries again every apiRetryInterval until it works or ctx ends.
+// Waiting here rather than failing keeps client-go's reflector out of its
+// own backoff, which grows to a minute, so that syncing resumes within a
+// second or two of the API coming back.
+func guard[T any](ctx context.Context, h *apiHealth, call func(context.Context) (T, error)) (T, error) {
+	for {
+		result, err := call(ctx)
+		if err == nil {
+			h.recovered(ctx)
+			return result, nil
+		}
+		if ctx.Err() != nil || !isAPIProblem(err) {
+			return result, err
+		}
+		h.report(ctx, err)
+		select {
+		case <-ctx.Done():
+			return result, err
+		case <-time.After(h.retryInterval):
+		}
+	}
+}
+
+// report records err as the current problem and logs it if it is new, or
+// if it has not been logged for apiProblemLogInterval.
+func (h *apiHealth) report(ctx context.Context, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	same := h.problem != nil && h.problem.Error() == err.Error()
+	h.problem = err
+	if same && time.Since(h.lastLogged) < h.logInterval {
+		return
+	}
+	h.lastLogged = time.Now()
+	logger := klog.FromContext(ctx)
+	switch {
+	case apierrors.IsNotFound(err):
+		logger.Error(err, "Failed to list *v1.Mydemo: the Mydemo CRD is not installed; waiting for it. "+
+			"Install it with: kubectl apply -f crd/mydemo.yaml", "crd", "mydemos.crddemo.k8s.io")
+	case apierrors.IsUnauthorized(err):
+		logger.Error(err, "The Kubernetes API server rejects crddemo's credentials; check that they are valid and not expired",
+			"host", h.host, "credentials", h.credentials)
+	case apierrors.IsForbidden(err):
+		logger.Error(err, "The Kubernetes API server forbids crddemo to list or watch Mydemos; "+
+			"grant it the verbs of the ClusterRole in deploy/rbac.yaml", "host", h.host)
+	default:
+		logger.Error(err, "Cannot reach the Kubernetes API server; will keep retrying", "host", h.host)
+	}
+}
+
+// recovered clears the problem, if there was one, and says so.
+func (h *apiHealth) recovered(ctx context.Context) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.problem == nil {
+		return
+	}
+	h.problem = nil
+	klog.FromContext(ctx).Info("The Mydemo API is now available", "host", h.host)
+}
+
+// isAPIProblem reports whether err means that the Mydemo API cannot be used
+// at all until something outside crddemo changes, as opposed to a failure
+// of one request (a conflict, an expired resourceVersion) that a retry fixes.
+func isAPIProblem(err error) bool {
+	var netErr net.Error
+	return apierrors.IsNotFound(err) || apierrors.IsUnauthorized(err) || apierrors.IsForbidden(err) ||
+		apierrors.IsServiceUnavailable(err) || utilnet.IsConnectionRefused(err) || utilnet.IsConnectionReset(err) ||
+		utilnet.IsProbableEOF(err) || errors.As(err, &netErr)
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/tools/cache"
+
+	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
+	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
+	"github.com/domac/crddemo/pkg/client/informers/externalversions/internalinterfaces"
+)
+
+// newMydemoInformer makes the informer that the factory shares for Mydemos:
+// the generated one's list and watch, in namespace ("" for all), with every
+// call guarded by health so that while the Mydemo API cannot be used the
+// informer waits for it, and crddemo says why, instead of backing off.
+func newMydemoInformer(health *apiHealth, namespace string) internalinterfaces.NewInformerFunc {
+	return func(client clientset.Interface, resyncPeriod time.Duration) cache.SharedIndexInformer {
+		lw := &cache.ListWatch{
+			ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+				return guard(ctx, health, func(ctx context.Context) (runtime.Object, error) {
+					return client.CrddemoV1().Mydemos(namespace).List(ctx, opts)
+				})
+			},
+			WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+				return guard(ctx, health, func(ctx context.Context) (watch.Interface, error) {
+					return client.CrddemoV1().Mydemos(namespace).Watch(ctx, opts)
+				})
+			},
+		}
+		return cache.NewSharedIndexInformerWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, client),
+			&crddemov1.Mydemo{}, cache.SharedIndexInformerOptions{
+				ResyncPeriod: resyncPeriod,
+				Indexers:     cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc},
+			})
+	}
+}
