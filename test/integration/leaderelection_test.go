@@ -8,6 +8,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
 
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
 
@@ -188,4 +190,63 @@ func mydemoLists(t *testing.T, kube kubernetes.Interface) float64 {
 	mydemos := map[string]string{"resource": "mydemos"}
 	return m.Sum("apiserver_request_total", map[string]string{"resource": "mydemos", "verb": "LIST"}) +
 		m.Sum("apiserver_watch_list_duration_seconds_count", mydemos)
+}
+
+// TestFaultLeaderLosesTheLease takes the Lease away from the leader, as a
+// partition from the API server or a stalled process would: the leader gives
+// up and exits non-zero within its renew deadline, before the standby takes
+// the lease, and the standby then syncs everything.
+func TestFaultLeaderLosesTheLease(t *testing.T) {
+	cp := testcontrolplane.StartForTest(t)
+	client := clientset.NewForConfigOrDie(cp.Config)
+	kube := kubernetes.NewForConfigOrDie(cp.Config)
+	installCRD(t, cp)
+	kubeconfig := "--kubeconfig=" + cp.KubeconfigPath
+	leader := startCrddemo(t, nil, append(leaderElectionArgs, kubeconfig)...)
+	waitLeader(t, leader)
+	standby := startCrddemo(t, nil, append(leaderElectionArgs, kubeconfig)...)
+	standby.waitReady(t)
+	leaderID := leaseHolder(t, kube)
+
+	// Another holder renews the Lease for longer than the leader's renew
+	// deadline, so that the leader can no longer renew it.
+	stolen := time.Now()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		lease, err := kube.CoordinationV1().Leases(metav1.NamespaceDefault).Get(t.Context(), "crddemo", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		now := metav1.NewMicroTime(time.Now())
+		lease.Spec.HolderIdentity = ptr.To("thief")
+		lease.Spec.LeaseDurationSeconds = ptr.To(int32((testRenewDeadline + 3*time.Second).Seconds()))
+		lease.Spec.AcquireTime, lease.Spec.RenewTime = &now, &now
+		_, err = kube.CoordinationV1().Leases(metav1.NamespaceDefault).Update(t.Context(), lease, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("taking the Lease: %v", err)
+	}
+	createMydemos(t, client, "during", 3)
+
+	select {
+	case <-leader.Exited():
+	case <-time.After(waitTimeout):
+		t.Fatal("the leader kept running after losing its lease")
+	}
+	leaderGone := time.Now()
+	if code := leader.State().ExitCode(); code == 0 {
+		t.Errorf("the leader exited %d after losing its lease, want non-zero so that it is restarted", code)
+	}
+	leader.waitForLog(t, "Leader lease lost")
+	t.Logf("lease taken to the leader's exit: %v", leaderGone.Sub(stolen).Round(time.Millisecond))
+
+	newID := waitLeaseHolderChange(t, kube, "thief")
+	lease, err := kube.CoordinationV1().Leases(metav1.NamespaceDefault).Get(t.Context(), "crddemo", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newID == leaderID || lease.Spec.AcquireTime == nil || !lease.Spec.AcquireTime.Time.After(leaderGone) {
+		t.Errorf("the Lease went to %q at %v; want the standby, after the old leader exited at %v", newID, lease.Spec.AcquireTime, leaderGone)
+	}
+	requireNoneLost(t, client, kube, lease.Spec.AcquireTime.Time, "after the leader lost its lease")
 }
