@@ -77,7 +77,8 @@ func newConfig(o *options) (*config, error) {
 	}
 
 	health := newAPIHealth(restConfig.Host, describeCredentials(restConfig))
-	factory := informers.NewSharedInformerFactoryWithOptions(mydemoClient, o.resyncPeriod, informers.WithNamespace(o.namespace))
+	factory := informers.NewSharedInformerFactoryWithOptions(mydemoClient, o.resyncPeriod,
+		informers.WithNamespace(o.namespace), informers.WithTransform(leanForCache))
 	// Registered first, this is the informer that factory.Crddemo().V1().Mydemos() then shares.
 	factory.InformerFor(&crddemov1.Mydemo{}, newMydemoInformer(health, o.namespace))
 
@@ -87,7 +88,7 @@ func newConfig(o *options) (*config, error) {
 		kubeClient:      kubeClient,
 		informers:       factory,
 		health:          health,
-		recorder:        &apiEventRecorder{events: kubeClient.CoreV1(), host: hostname, instance: identity},
+		recorder:        newAPIEventRecorder(kubeClient.CoreV1(), hostname, identity),
 		workers:         o.workers,
 		retryDelay:      o.retryDelay,
 		metricsAddress:  o.metricsAddress,

@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
@@ -81,17 +84,26 @@ func (c *Controller) handleAdd(obj any) {
 	c.enqueue(obj)
 }
 
-// handleUpdate queues a changed Mydemo. A periodic resync (--resync-period)
-// delivers the same object again with the same resourceVersion: it is queued
-// only if its status is behind, as it is when its syncs kept failing, so
-// that a resync heals without syncing every current object again.
+// handleUpdate queues a changed Mydemo, unless the change leaves crddemo
+// nothing to do: crddemo's own status write coming back, or a periodic
+// resync (--resync-period) of an object whose status is current. A resync of
+// an object whose status is behind, as it is after its syncs kept failing,
+// is queued, so that a resync heals without syncing every object again.
 func (c *Controller) handleUpdate(oldObj, newObj any) {
 	oldDemo, oldOK := oldObj.(*crddemov1.Mydemo)
 	newDemo, newOK := newObj.(*crddemov1.Mydemo)
-	if oldOK && newOK && oldDemo.ResourceVersion == newDemo.ResourceVersion && statusIsCurrent(newDemo) {
+	if oldOK && newOK && nothingToDo(oldDemo, newDemo) {
 		return
 	}
 	c.enqueue(newObj)
+}
+
+// nothingToDo reports whether an update from old to new changed nothing
+// that a sync looks at (the spec, whose changes raise the generation, the
+// labels and the annotations) and left a status that is current.
+func nothingToDo(old, new *crddemov1.Mydemo) bool {
+	return old.Generation == new.Generation && maps.Equal(old.Labels, new.Labels) &&
+		maps.Equal(old.Annotations, new.Annotations) && statusIsCurrent(new)
 }
 
 // handleDelete queues a deleted Mydemo. When the informer missed the delete
@@ -227,8 +239,9 @@ func (c *Controller) syncMydemo(ctx context.Context, key cache.ObjectName) error
 
 	// Writing an unchanged status would trigger another update event and
 	// another sync, forever; recording the event only with a new status keeps
-	// one Synced event per change, not one per sync. Such a sync has nothing
-	// to tell a user, so it logs only at -v=4.
+	// one Synced event per change, not one per sync. Such a sync (after a
+	// restart, or a retry that an earlier one made needless) has nothing to
+	// tell a user, so it logs only at -v=4.
 	if statusIsCurrent(demo) {
 		logger.V(4).Info("Try to process mydemo; status already up to date", "resourceVersion", demo.ResourceVersion,
 			"generation", demo.Generation)
@@ -245,13 +258,29 @@ func (c *Controller) syncMydemo(ctx context.Context, key cache.ObjectName) error
 	if err := c.recorder.Event(ctx, demo, corev1.EventTypeNormal, reasonSynced, messageSynced); err != nil {
 		return err
 	}
-	// Objects from the lister are shared with the cache: change a copy.
-	updated := demo.DeepCopy()
-	updated.Status = syncedStatus(demo)
-	if _, err := c.client.CrddemoV1().Mydemos(demo.Namespace).UpdateStatus(ctx, updated,
-		metav1.UpdateOptions{FieldManager: fieldManager}); err != nil {
+	if err := c.writeStatus(ctx, demo); err != nil {
 		return fmt.Errorf("updating status of mydemo %s: %w", key, err)
 	}
 	logger.Info("Successfully synced")
 	return nil
+}
+
+// writeStatus writes the status that a sync of demo reports with a merge
+// patch of the status subresource. Unlike an update it carries no
+// resourceVersion, so a user's concurrent change of the spec or labels does
+// not make it fail with a conflict: the status says which generation it
+// observed, and the user's change is synced next. The object's UID in the
+// patch is a precondition, so that a Mydemo deleted and created again under
+// the same name is not given the old one's status.
+func (c *Controller) writeStatus(ctx context.Context, demo *crddemov1.Mydemo) error {
+	patch, err := json.Marshal(map[string]any{
+		"metadata": map[string]any{"uid": demo.UID},
+		"status":   syncedStatus(demo),
+	})
+	if err != nil {
+		return err
+	}
+	_, err = c.client.CrddemoV1().Mydemos(demo.Namespace).Patch(ctx, demo.Name, types.MergePatchType, patch,
+		metav1.PatchOptions{FieldManager: fieldManager}, "status")
+	return err
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
@@ -111,14 +113,25 @@ func (f *fixture) fillCache(objects ...*crddemov1.Mydemo) {
 	}
 }
 
-// statusUpdates returns the objects that the controller wrote through the
-// status subresource, in order.
+// statusUpdates returns the merge patches that the controller sent to the
+// status subresource, in order, decoded into Mydemos. Any other kind of
+// write of the status fails the test.
 func (f *fixture) statusUpdates() []*crddemov1.Mydemo {
+	f.t.Helper()
 	var updates []*crddemov1.Mydemo
 	for _, action := range f.client.Actions() {
-		if action.GetVerb() == "update" && action.GetSubresource() == "status" {
-			updates = append(updates, action.(k8stesting.UpdateAction).GetObject().(*crddemov1.Mydemo))
+		if action.GetSubresource() != "status" {
+			continue
 		}
+		patch, ok := action.(k8stesting.PatchAction)
+		if !ok || patch.GetPatchType() != types.MergePatchType {
+			f.t.Fatalf("status written by %s, want a merge patch", action.GetVerb())
+		}
+		demo := &crddemov1.Mydemo{}
+		if err := json.Unmarshal(patch.GetPatch(), demo); err != nil {
+			f.t.Fatalf("decoding the status patch %s: %v", patch.GetPatch(), err)
+		}
+		updates = append(updates, demo)
 	}
 	return updates
 }
@@ -216,7 +229,7 @@ func TestSyncMydemo(t *testing.T) {
 				f.recorder.before = func() error { return errors.New("events are forbidden") }
 			}
 			if tt.failingStatus {
-				f.client.PrependReactor("update", "mydemos", func(k8stesting.Action) (bool, runtime.Object, error) {
+				f.client.PrependReactor("patch", "mydemos", func(k8stesting.Action) (bool, runtime.Object, error) {
 					return true, nil, errors.New("etcd is on fire")
 				})
 			}
@@ -293,8 +306,18 @@ func equalEvents(got, want []recordedEvent) bool {
 func TestEventHandlersQueueKeys(t *testing.T) {
 	demo := withSyncedStatus(newMydemo("example-mydemo", 1), 1, time.Now())
 	behind := newMydemo("example-mydemo", 1)
-	changed := demo.DeepCopy()
-	changed.ResourceVersion = "2"
+	// changed returns demo at a new resourceVersion, changed by change.
+	changed := func(from *crddemov1.Mydemo, change func(*crddemov1.Mydemo)) *crddemov1.Mydemo {
+		to := from.DeepCopy()
+		to.ResourceVersion = "2"
+		change(to)
+		return to
+	}
+	newSpec := changed(demo, func(d *crddemov1.Mydemo) { d.Generation, d.Spec.Port = 2, 9090 })
+	newLabel := changed(demo, func(d *crddemov1.Mydemo) { d.Labels = map[string]string{"team": "a"} })
+	newAnnotation := changed(demo, func(d *crddemov1.Mydemo) { d.Annotations = map[string]string{"note": "x"} })
+	ownStatusWrite := changed(behind, func(d *crddemov1.Mydemo) { d.Status = syncedStatus(d) })
+	statusWiped := changed(demo, func(d *crddemov1.Mydemo) { d.Status = crddemov1.MydemoStatus{} })
 	key := cache.ObjectName{Namespace: "default", Name: "example-mydemo"}
 
 	tests := []struct {
@@ -303,7 +326,11 @@ func TestEventHandlersQueueKeys(t *testing.T) {
 		wantKey bool
 	}{
 		{"add", func(c *Controller) { c.handleAdd(demo) }, true},
-		{"update with a new resourceVersion", func(c *Controller) { c.handleUpdate(demo, changed) }, true},
+		{"spec changed", func(c *Controller) { c.handleUpdate(demo, newSpec) }, true},
+		{"labels changed", func(c *Controller) { c.handleUpdate(demo, newLabel) }, true},
+		{"annotations changed", func(c *Controller) { c.handleUpdate(demo, newAnnotation) }, true},
+		{"crddemo's own status write coming back", func(c *Controller) { c.handleUpdate(behind, ownStatusWrite) }, false},
+		{"status wiped by another writer", func(c *Controller) { c.handleUpdate(demo, statusWiped) }, true},
 		{"resync of a Mydemo whose status is current", func(c *Controller) { c.handleUpdate(demo, demo.DeepCopy()) }, false},
 		{"resync of a Mydemo whose status is behind", func(c *Controller) { c.handleUpdate(behind, behind.DeepCopy()) }, true},
 		{"delete", func(c *Controller) { c.handleDelete(demo) }, true},

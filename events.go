@@ -6,9 +6,16 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/apimachinery/pkg/util/wait"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 )
@@ -34,8 +41,14 @@ type eventRecorder interface {
 // apiEventRecorder writes each event to the API server before it returns.
 // client-go's record.EventBroadcaster queues events in memory instead, drops
 // them once 1,000 are waiting and may lose the queue on shutdown; writing
-// from the sync itself means a finished sync has written its event, at the
-// pace the client's QPS allows.
+// from the sync itself means a finished sync has written its event, and a
+// slow API server slows the workers down instead of filling a queue.
+//
+// Repeats are handled as client-go's broadcaster handles them, by its
+// record.EventCorrelator: the same event about the same object raises the
+// count of the Event already written (kubectl describe shows "x2 over 5s")
+// instead of creating another, and an object's burst of more than 25 within
+// minutes is filtered as spam.
 type apiEventRecorder struct {
 	events typedcorev1.EventsGetter
 	// host names the machine or pod in each event's source, as kubelet and
@@ -43,20 +56,95 @@ type apiEventRecorder struct {
 	host string
 	// instance is this replica's leader election identity, so that the
 	// events of several replicas tell which one wrote them.
-	instance string
+	instance   string
+	correlator *record.EventCorrelator
+	// backoff spaces the tries of one event write that failed for a reason
+	// that may pass, such as a dropped connection or an overloaded server.
+	backoff wait.Backoff
 }
 
-// Event logs the event and writes it.
+// eventWriteBackoff tries a failing event write 3 times within about a
+// second; after that the sync fails and the workqueue retries it.
+var eventWriteBackoff = wait.Backoff{Steps: 3, Duration: 100 * time.Millisecond, Factor: 3, Jitter: 0.2}
+
+func newAPIEventRecorder(events typedcorev1.EventsGetter, host, instance string) *apiEventRecorder {
+	return &apiEventRecorder{
+		events:     events,
+		host:       host,
+		instance:   instance,
+		correlator: record.NewEventCorrelator(clock.RealClock{}),
+		backoff:    eventWriteBackoff,
+	}
+}
+
+// Event logs the event and writes it, or raises the count of the one
+// already written.
 func (r *apiEventRecorder) Event(ctx context.Context, demo *crddemov1.Mydemo, eventType, reason, message string) error {
 	logger := klog.FromContext(ctx)
 	logger.Info("Event occurred", "object", klog.KObj(demo), "kind", "Mydemo",
 		"type", eventType, "reason", reason, "message", message)
 
+	correlated, err := r.correlator.EventCorrelate(r.newEvent(demo, eventType, reason, message))
+	if err != nil {
+		return fmt.Errorf("correlating the %s event of mydemo %s: %w", reason, klog.KObj(demo), err)
+	}
+	if correlated.Skip {
+		// The object already has this event, many times over: its count
+		// stands for this one too.
+		observeEventWrite("filtered")
+		return nil
+	}
+	var written *corev1.Event
+	err = retry.OnError(r.backoff, isTransient, func() error {
+		written, err = r.write(ctx, correlated)
+		return err
+	})
+	if err != nil {
+		observeEventWrite("error")
+		return fmt.Errorf("writing the %s event of mydemo %s: %w", reason, klog.KObj(demo), err)
+	}
+	r.correlator.UpdateState(written)
+	return nil
+}
+
+// write patches the count of the Event that the correlator says exists, or
+// creates a new one; a patched Event that has since been deleted is created
+// afresh.
+func (r *apiEventRecorder) write(ctx context.Context, correlated *record.EventCorrelateResult) (*corev1.Event, error) {
+	event := correlated.Event
+	events := r.events.Events(event.Namespace)
+	if event.Count > 1 && len(correlated.Patch) > 0 {
+		written, err := events.Patch(ctx, event.Name, types.StrategicMergePatchType, correlated.Patch, metav1.PatchOptions{})
+		if !apierrors.IsNotFound(err) {
+			if err == nil {
+				observeEventWrite("aggregated")
+			}
+			return written, err
+		}
+	}
+	fresh := event.DeepCopy()
+	fresh.ResourceVersion = ""
+	written, err := events.Create(ctx, fresh, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		// An earlier try created it, but its answer was lost.
+		written, err = fresh, nil
+	}
+	if err == nil {
+		observeEventWrite("created")
+	}
+	return written, err
+}
+
+// newEvent is a core/v1 Event about demo, as `kubectl describe` shows them.
+func (r *apiEventRecorder) newEvent(demo *crddemov1.Mydemo, eventType, reason, message string) *corev1.Event {
 	now := metav1.NewTime(time.Now())
-	event := &corev1.Event{
+	return &corev1.Event{
 		ObjectMeta: metav1.ObjectMeta{
-			GenerateName: demo.Name + ".",
-			Namespace:    demo.Namespace,
+			// A name of its own, unique by the clock as client-go's recorder
+			// makes them, so that a create retried after a lost answer finds
+			// the Event it made instead of making a second.
+			Name:      fmt.Sprintf("%s.%x", demo.Name, now.UnixNano()),
+			Namespace: demo.Namespace,
 		},
 		InvolvedObject: corev1.ObjectReference{
 			APIVersion:      crddemov1.SchemeGroupVersion.String(),
@@ -76,8 +164,13 @@ func (r *apiEventRecorder) Event(ctx context.Context, demo *crddemov1.Mydemo, ev
 		LastTimestamp:       now,
 		Count:               1,
 	}
-	if _, err := r.events.Events(demo.Namespace).Create(ctx, event, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("writing the %s event of mydemo %s: %w", reason, klog.KObj(demo), err)
-	}
-	return nil
+}
+
+// isTransient reports whether a failed API call may work if simply tried
+// again: not for a refusal (403, 422), but for a lost connection or an API
+// server that is busy or restarting.
+func isTransient(err error) bool {
+	return apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err) ||
+		apierrors.IsServiceUnavailable(err) || apierrors.IsInternalError(err) || utilnet.IsConnectionRefused(err) ||
+		utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err)
 }

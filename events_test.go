@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -18,7 +19,7 @@ import (
 
 func TestAPIEventRecorderWritesEvent(t *testing.T) {
 	client := kubefake.NewSimpleClientset()
-	recorder := &apiEventRecorder{events: client.CoreV1(), host: "node-1", instance: "node-1_abc"}
+	recorder := newAPIEventRecorder(client.CoreV1(), "node-1", "node-1_abc")
 	demo := newMydemo("example-mydemo", 1)
 	demo.UID = types.UID("8a6d17f7-17f3-4a1d-8250-bb092678ae7e")
 	_, ctx := ktesting.NewTestContext(t)
@@ -51,22 +52,88 @@ func TestAPIEventRecorderWritesEvent(t *testing.T) {
 	if got.ReportingController != "crddemo" || got.ReportingInstance != "node-1_abc" {
 		t.Errorf("reporting controller, instance = %q, %q; want crddemo, node-1_abc", got.ReportingController, got.ReportingInstance)
 	}
-	if got.GenerateName != "example-mydemo." || got.FirstTimestamp.IsZero() || got.LastTimestamp != got.FirstTimestamp {
-		t.Errorf("generateName = %q, first = %v, last = %v; want a name from the object and equal timestamps",
-			got.GenerateName, got.FirstTimestamp, got.LastTimestamp)
+	if !strings.HasPrefix(got.Name, "example-mydemo.") || got.FirstTimestamp.IsZero() || got.LastTimestamp != got.FirstTimestamp {
+		t.Errorf("name = %q, first = %v, last = %v; want a name from the object and equal timestamps",
+			got.Name, got.FirstTimestamp, got.LastTimestamp)
+	}
+}
+
+func TestAPIEventRecorderAggregatesRepeats(t *testing.T) {
+	client := kubefake.NewSimpleClientset()
+	recorder := newAPIEventRecorder(client.CoreV1(), "node-1", "node-1_abc")
+	demo := newMydemo("example-mydemo", 1)
+	_, ctx := ktesting.NewTestContext(t)
+
+	for range 3 {
+		if err := recorder.Event(ctx, demo, corev1.EventTypeNormal, reasonSynced, messageSynced); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	events, err := client.CoreV1().Events("default").List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events.Items) != 1 || events.Items[0].Count != 3 {
+		t.Fatalf("events = %+v, want one Event with count 3", events.Items)
+	}
+	var creates, patches int
+	for _, action := range client.Actions() {
+		switch action.GetVerb() {
+		case "create":
+			creates++
+		case "patch":
+			patches++
+		}
+	}
+	if creates != 1 || patches != 2 {
+		t.Errorf("%d creates and %d patches, want the first event created and the repeats patched", creates, patches)
+	}
+	// Another object's event is an Event of its own.
+	if err := recorder.Event(ctx, newMydemo("other", 1), corev1.EventTypeNormal, reasonSynced, messageSynced); err != nil {
+		t.Fatal(err)
+	}
+	if events, _ := client.CoreV1().Events("default").List(context.Background(), metav1.ListOptions{}); len(events.Items) != 2 {
+		t.Errorf("%d Events after another object's, want 2", len(events.Items))
+	}
+}
+
+func TestAPIEventRecorderRetriesTransientFailures(t *testing.T) {
+	client := kubefake.NewSimpleClientset()
+	var tries int
+	client.PrependReactor("create", "events", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if tries++; tries < 3 {
+			return true, nil, apierrors.NewServiceUnavailable("restarting")
+		}
+		return false, nil, nil
+	})
+	recorder := newAPIEventRecorder(client.CoreV1(), "node-1", "node-1_abc")
+	recorder.backoff.Duration = time.Millisecond
+	_, ctx := ktesting.NewTestContext(t)
+
+	if err := recorder.Event(ctx, newMydemo("example-mydemo", 1), corev1.EventTypeNormal, reasonSynced, messageSynced); err != nil {
+		t.Fatalf("Event after two transient failures: %v", err)
+	}
+	if tries != 3 {
+		t.Errorf("%d tries, want 3", tries)
 	}
 }
 
 func TestAPIEventRecorderReportsAFailedWrite(t *testing.T) {
 	client := kubefake.NewSimpleClientset()
+	var tries int
 	client.PrependReactor("create", "events", func(k8stesting.Action) (bool, runtime.Object, error) {
+		tries++
 		return true, nil, apierrors.NewForbidden(corev1.Resource("events"), "", errors.New("not allowed"))
 	})
-	recorder := &apiEventRecorder{events: client.CoreV1(), host: "node-1"}
+	recorder := newAPIEventRecorder(client.CoreV1(), "node-1", "node-1_abc")
 	_, ctx := ktesting.NewTestContext(t)
 
 	err := recorder.Event(ctx, newMydemo("example-mydemo", 1), corev1.EventTypeNormal, reasonSynced, messageSynced)
 	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "writing the Synced event of mydemo default/example-mydemo") {
 		t.Fatalf("error = %v, want the Forbidden error, saying what was being written", err)
+	}
+	if tries != 1 {
+		t.Errorf("a refused event was tried %d times, want once: trying again cannot help", tries)
 	}
 }

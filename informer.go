@@ -39,3 +39,19 @@ func newMydemoInformer(health *apiHealth, namespace string) internalinterfaces.N
 			})
 	}
 }
+
+// lastAppliedAnnotation is where kubectl apply keeps a copy of the whole
+// object it applied; crddemo never reads it.
+const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+
+// leanForCache is the informer's transform: it drops what the cache would
+// hold for nothing, since crddemo never reads it: managedFields (often the
+// largest part of an object) and kubectl's last-applied copy. crddemo writes
+// its status with a patch, so it never sends the trimmed object back.
+func leanForCache(obj any) (any, error) {
+	if demo, ok := obj.(*crddemov1.Mydemo); ok {
+		demo.ManagedFields = nil
+		delete(demo.Annotations, lastAppliedAnnotation)
+	}
+	return obj, nil
+}

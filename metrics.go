@@ -32,6 +32,14 @@ var (
 		StabilityLevel: metrics.ALPHA,
 	})
 
+	eventWrites = metrics.NewCounterVec(&metrics.CounterOpts{
+		Namespace: "crddemo",
+		Name:      "event_writes_total",
+		Help: "Synced events, by result: created, aggregated (the count of an existing Event raised), " +
+			"filtered (as spam, by client-go's event correlator) or error (after its retries).",
+		StabilityLevel: metrics.ALPHA,
+	}, []string{"result"})
+
 	registerMetricsOnce sync.Once
 )
 
@@ -39,7 +47,7 @@ var (
 // /metrics serves. Kubernetes metrics record nothing until registered.
 func registerMetrics() {
 	registerMetricsOnce.Do(func() {
-		legacyregistry.MustRegister(syncsTotal, syncDuration)
+		legacyregistry.MustRegister(syncsTotal, syncDuration, eventWrites)
 	})
 }
 
@@ -51,4 +59,9 @@ func observeSync(started time.Time, err error) {
 	}
 	syncsTotal.WithLabelValues(result).Inc()
 	syncDuration.Observe(time.Since(started).Seconds())
+}
+
+// observeEventWrite counts one event write by its result.
+func observeEventWrite(result string) {
+	eventWrites.WithLabelValues(result).Inc()
 }

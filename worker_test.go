@@ -24,7 +24,7 @@ import (
 // attempt.
 func failStatusUpdates(f *fixture, n int) *atomic.Int32 {
 	var attempts atomic.Int32
-	f.client.PrependReactor("update", "mydemos", func(k8stesting.Action) (bool, runtime.Object, error) {
+	f.client.PrependReactor("patch", "mydemos", func(k8stesting.Action) (bool, runtime.Object, error) {
 		if int(attempts.Add(1)) <= n {
 			return true, nil, errors.New("apiserver unavailable")
 		}
@@ -180,7 +180,7 @@ func TestShutdownFinishesInFlightSyncAndTakesNoNewKey(t *testing.T) {
 		return nil
 	}
 	var updates atomic.Int32
-	f.client.PrependReactor("update", "mydemos", func(k8stesting.Action) (bool, runtime.Object, error) {
+	f.client.PrependReactor("patch", "mydemos", func(k8stesting.Action) (bool, runtime.Object, error) {
 		updates.Add(1)
 		return false, nil, nil
 	})

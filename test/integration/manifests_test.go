@@ -108,7 +108,7 @@ func TestManifests(t *testing.T) {
 		role := decodeManifest[rbacv1.ClusterRole](t, manifests, "ClusterRole", "crddemo")
 		want := []string{
 			`"crddemo.k8s.io" mydemos get`, `"crddemo.k8s.io" mydemos list`, `"crddemo.k8s.io" mydemos watch`,
-			`"crddemo.k8s.io" mydemos/status update`, `"crddemo.k8s.io" mydemos/status patch`,
+			`"crddemo.k8s.io" mydemos/status patch`,
 			`"" events create`, `"" events patch`,
 		}
 		if got := grants(role.Rules); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
@@ -200,7 +200,9 @@ func TestManifests(t *testing.T) {
 		{[]string{"list", "mydemos.crddemo.k8s.io", "--all-namespaces"}, true},
 		{[]string{"watch", "mydemos.crddemo.k8s.io", "--all-namespaces"}, true},
 		{[]string{"get", "mydemos.crddemo.k8s.io", "-n", "default"}, true},
-		{[]string{"update", "mydemos.crddemo.k8s.io", "--subresource=status", "-n", "default"}, true},
+		{[]string{"patch", "mydemos.crddemo.k8s.io", "--subresource=status", "-n", "default"}, true},
+		{[]string{"update", "mydemos.crddemo.k8s.io", "--subresource=status", "-n", "default"}, false},
+		{[]string{"patch", "events", "-n", "default"}, true},
 		{[]string{"create", "events", "-n", "default"}, true},
 		{[]string{"create", "leases.coordination.k8s.io", "-n", deployNamespace}, true},
 		{[]string{"update", "leases.coordination.k8s.io/crddemo", "-n", deployNamespace}, true},

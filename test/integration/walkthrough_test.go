@@ -79,6 +79,11 @@ func TestWalkthrough(t *testing.T) {
 	}
 	crddemo.waitForLog(t, "Try to process mydemo", `resourceVersion="`+applied+`"`, "generation=2", "port=9090")
 	waitForSyncedEvents(t, kube, changed, 2)
+	described = kubectl(t, cp, "", "describe", "md", "example-mydemo")
+	repeated := regexp.MustCompile(`Normal\s+Synced\s+\S+ \(x2 over \S+\)\s+crddemo\s+Mydemo synced successfully`)
+	if len(repeated.FindAllString(described, -1)) != 1 || len(syncedEvent.FindAllString(described, -1)) != 0 {
+		t.Errorf("kubectl describe md does not show the Synced event once, with x2:\n%s", described)
+	}
 
 	kubectl(t, cp, "", "delete", "-f", repoFile(t, "example/example-mydemo.yaml"))
 	crddemo.waitForLog(t, "Mydemo does not exist in local cache, will delete it", `mydemo="default/example-mydemo"`)
@@ -126,32 +131,38 @@ func waitForSyncedStatus(t *testing.T, client clientset.Interface, generation in
 	return demo
 }
 
-// waitForSyncedEvents waits until demo has want Synced events and checks that
-// it has no more: one per change, however many syncs the change caused.
-func waitForSyncedEvents(t *testing.T, kube kubernetes.Interface, demo *crddemov1.Mydemo, want int) {
+// waitForSyncedEvents waits until demo's Synced event has been recorded
+// want times, and checks that it is one Event whose count says so, as
+// kubectl describe shows repeats ("x2 over 5s"): one per change, however many
+// syncs the change caused.
+func waitForSyncedEvents(t *testing.T, kube kubernetes.Interface, demo *crddemov1.Mydemo, want int32) {
 	t.Helper()
 	var events []corev1.Event
+	var count int32
 	err := wait.PollUntilContextTimeout(t.Context(), pollInterval, waitTimeout, true,
 		func(ctx context.Context) (bool, error) {
 			var err error
 			events, err = harness.SyncedEvents(ctx, kube, demo)
-			return err == nil && len(events) >= want, nil
+			count = 0
+			for _, e := range events {
+				count += e.Count
+			}
+			return err == nil && count >= want, nil
 		})
-	if err != nil || len(events) != want {
-		t.Fatalf("want %d Synced events for %s, got %d: %+v", want, demo.Name, len(events), events)
+	if err != nil || len(events) != 1 || count != want {
+		t.Fatalf("want one Synced event for %s with count %d, got %d events with counts adding up to %d: %+v",
+			demo.Name, want, len(events), count, events)
 	}
-	for _, e := range events {
-		if e.Type != corev1.EventTypeNormal || e.Message != "Mydemo synced successfully" || e.Source.Component != "crddemo" ||
-			e.InvolvedObject.Kind != "Mydemo" || e.InvolvedObject.APIVersion != "crddemo.k8s.io/v1" {
-			t.Errorf("unexpected event: %+v", e)
-		}
+	e := events[0]
+	if e.Type != corev1.EventTypeNormal || e.Message != "Mydemo synced successfully" || e.Source.Component != "crddemo" ||
+		e.InvolvedObject.Kind != "Mydemo" || e.InvolvedObject.APIVersion != "crddemo.k8s.io/v1" {
+		t.Errorf("unexpected event: %+v", e)
 	}
 }
 
 // checkWalkthroughMetrics checks what crddemo's /metrics and /healthz say
-// after the walkthrough: the create and the change were synced twice each
-// (the second sync comes from crddemo's own status write and writes
-// nothing), the deletion once, and none failed.
+// after the walkthrough: the create, the change and the deletion were synced
+// once each (crddemo's own status writes cause no sync), and none failed.
 func checkWalkthroughMetrics(t *testing.T, crddemo *crddemoProcess) {
 	t.Helper()
 	if code, body, err := harness.Probe(t.Context(), crddemo.probes, "/healthz"); err != nil || code != 200 {
@@ -167,13 +178,15 @@ func checkWalkthroughMetrics(t *testing.T, crddemo *crddemoProcess) {
 		labels map[string]string
 		want   float64
 	}{
-		{"workqueue_adds_total", queue, 5},
+		{"workqueue_adds_total", queue, 3},
 		{"workqueue_depth", queue, 0},
 		{"workqueue_retries_total", queue, 0},
-		{"workqueue_work_duration_seconds_count", queue, 5},
-		{"crddemo_syncs_total", map[string]string{"result": "success"}, 5},
+		{"workqueue_work_duration_seconds_count", queue, 3},
+		{"crddemo_syncs_total", map[string]string{"result": "success"}, 3},
 		{"crddemo_syncs_total", map[string]string{"result": "error"}, 0},
-		{"crddemo_sync_duration_seconds_count", nil, 5},
+		{"crddemo_sync_duration_seconds_count", nil, 3},
+		{"crddemo_event_writes_total", map[string]string{"result": "created"}, 1},
+		{"crddemo_event_writes_total", map[string]string{"result": "aggregated"}, 1},
 	}
 	for _, c := range checks {
 		if got := m.Sum(c.metric, c.labels); got != c.want {
@@ -183,8 +196,9 @@ func checkWalkthroughMetrics(t *testing.T, crddemo *crddemoProcess) {
 	if !m.Has("workqueue_depth", queue) {
 		t.Error("/metrics has no workqueue_depth for the mydemos queue")
 	}
-	// Two status writes (PUT) and two events (POST), all accepted.
-	for method, want := range map[string]float64{"PUT": 2, "POST": 2} {
+	// Two status writes and the repeat of the event (PATCH), and the first
+	// event (POST), all accepted; nothing else was written.
+	for method, want := range map[string]float64{"PATCH": 3, "POST": 1, "PUT": 0} {
 		if got := m.Sum("rest_client_requests_total", map[string]string{"method": method, "code": "200"}) +
 			m.Sum("rest_client_requests_total", map[string]string{"method": method, "code": "201"}); got != want {
 			t.Errorf("rest_client_requests_total{method=%q} with 2xx = %v, want %v", method, got, want)
