@@ -69,7 +69,7 @@ func (r *fakeRecorder) recorded() []recordedEvent {
 // fixture is a controller wired to a fake clientset, with an informer cache
 // that the test fills by hand unless it starts the informer.
 type fixture struct {
-	t          *testing.T
+	t          testing.TB
 	client     *fake.Clientset
 	factory    informers.SharedInformerFactory
 	recorder   *fakeRecorder
@@ -82,7 +82,7 @@ func fastRateLimiter() workqueue.TypedRateLimiter[cache.ObjectName] {
 	return workqueue.NewTypedItemExponentialFailureRateLimiter[cache.ObjectName](time.Millisecond, 10*time.Millisecond)
 }
 
-func newFixture(t *testing.T, objects ...*crddemov1.Mydemo) *fixture {
+func newFixture(t testing.TB, objects ...*crddemov1.Mydemo) *fixture {
 	t.Helper()
 	var runtimeObjects []runtime.Object
 	for _, obj := range objects {
