@@ -123,12 +123,17 @@ func Missing() []string {
 
 // Start starts etcd and kube-apiserver from bin/ and waits until the API
 // server serves the default namespace. It installs nothing: callers add the
-// CRD when their scenario calls for it.
+// CRD when their scenario calls for it. opts change how kube-apiserver runs,
+// for the few tests that need it to run otherwise.
 //
 // Start cannot interrupt the processes while they boot (a few seconds); if
 // ctx ends meanwhile, it stops them once they are up and returns ctx's error.
 // On any error, everything Start had begun is already stopped and removed.
-func Start(ctx context.Context) (*ControlPlane, error) {
+func Start(ctx context.Context, opts ...Option) (*ControlPlane, error) {
+	settings, err := newSettings(opts)
+	if err != nil {
+		return nil, err
+	}
 	bin, err := BinDir()
 	if err != nil {
 		return nil, err
@@ -146,7 +151,7 @@ func Start(ctx context.Context) (*ControlPlane, error) {
 		KubectlPath:    filepath.Join(bin, "kubectl"),
 		dir:            dir,
 	}
-	if err := cp.start(ctx, bin); err != nil {
+	if err := cp.start(ctx, bin, settings); err != nil {
 		return nil, errors.Join(err, cp.Stop())
 	}
 	return cp, nil
@@ -154,7 +159,7 @@ func Start(ctx context.Context) (*ControlPlane, error) {
 
 // start does the work of Start in cp's temp dir, leaving the cleanup of a
 // failure to the caller.
-func (cp *ControlPlane) start(ctx context.Context, bin string) error {
+func (cp *ControlPlane) start(ctx context.Context, bin string, settings settings) error {
 	// envtest would make temp dirs of its own for etcd's data and the API
 	// server's certificates, and could leave one behind after a failed start;
 	// inside cp.dir, Stop removes them whatever happened.
@@ -182,6 +187,7 @@ func (cp *ControlPlane) start(ctx context.Context, bin string) error {
 		},
 		KubectlPath: cp.KubectlPath,
 	}
+	settings.configure(cp.plane.APIServer)
 	// Using envtest.ControlPlane rather than envtest.Environment skips the
 	// latter's five silent retries of a failed start and its reading of
 	// KUBEBUILDER_ASSETS and USE_EXISTING_CLUSTER, which could swap in other
