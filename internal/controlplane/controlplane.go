@@ -30,6 +30,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/domac/crddemo/internal/porthold"
 )
 
 // modulePath identifies the repository root: the directory whose go.mod
@@ -65,10 +67,23 @@ type ControlPlane struct {
 	// KubectlPath is bin/kubectl, whose version matches the server's.
 	KubectlPath string
 
-	dir      string
-	plane    *envtest.ControlPlane
-	stopOnce sync.Once
-	stopErr  error
+	dir   string
+	plane *envtest.ControlPlane
+	// apiserverAddr is the host:port kube-apiserver serves on, kept across
+	// its restarts.
+	apiserverAddr string
+
+	// mu serializes Stop, StopAPIServer and StartAPIServer: envtest's
+	// processes are not safe for concurrent use, and Stop may come from a
+	// signal handler while a test restarts the API server.
+	mu sync.Mutex
+	// apiserverDown is set between StopAPIServer and the StartAPIServer that
+	// succeeds, and apiserverPort then holds the API server's port, unless
+	// the hold failed.
+	apiserverDown bool
+	apiserverPort *porthold.Port
+	stopped       bool
+	stopErr       error
 }
 
 // RepoRoot returns the absolute path of the crddemo repository. It looks up
@@ -123,12 +138,17 @@ func Missing() []string {
 
 // Start starts etcd and kube-apiserver from bin/ and waits until the API
 // server serves the default namespace. It installs nothing: callers add the
-// CRD when their scenario calls for it.
+// CRD when their scenario calls for it. opts change how kube-apiserver runs,
+// for the few tests that need it to run otherwise.
 //
 // Start cannot interrupt the processes while they boot (a few seconds); if
 // ctx ends meanwhile, it stops them once they are up and returns ctx's error.
 // On any error, everything Start had begun is already stopped and removed.
-func Start(ctx context.Context) (*ControlPlane, error) {
+func Start(ctx context.Context, opts ...Option) (*ControlPlane, error) {
+	settings, err := newSettings(opts)
+	if err != nil {
+		return nil, err
+	}
 	bin, err := BinDir()
 	if err != nil {
 		return nil, err
@@ -146,7 +166,7 @@ func Start(ctx context.Context) (*ControlPlane, error) {
 		KubectlPath:    filepath.Join(bin, "kubectl"),
 		dir:            dir,
 	}
-	if err := cp.start(ctx, bin); err != nil {
+	if err := cp.start(ctx, bin, settings); err != nil {
 		return nil, errors.Join(err, cp.Stop())
 	}
 	return cp, nil
@@ -154,7 +174,7 @@ func Start(ctx context.Context) (*ControlPlane, error) {
 
 // start does the work of Start in cp's temp dir, leaving the cleanup of a
 // failure to the caller.
-func (cp *ControlPlane) start(ctx context.Context, bin string) error {
+func (cp *ControlPlane) start(ctx context.Context, bin string, settings settings) error {
 	// envtest would make temp dirs of its own for etcd's data and the API
 	// server's certificates, and could leave one behind after a failed start;
 	// inside cp.dir, Stop removes them whatever happened.
@@ -182,6 +202,7 @@ func (cp *ControlPlane) start(ctx context.Context, bin string) error {
 		},
 		KubectlPath: cp.KubectlPath,
 	}
+	settings.configure(cp.plane.APIServer)
 	// Using envtest.ControlPlane rather than envtest.Environment skips the
 	// latter's five silent retries of a failed start and its reading of
 	// KUBEBUILDER_ASSETS and USE_EXISTING_CLUSTER, which could swap in other
@@ -201,6 +222,7 @@ func (cp *ControlPlane) start(ctx context.Context, bin string) error {
 		}
 		return fmt.Errorf("starting etcd and kube-apiserver from %s: %w%s", bin, err, output)
 	}
+	cp.apiserverAddr = cp.plane.APIServer.SecureServing.HostPort()
 	if ctx.Err() != nil {
 		return fmt.Errorf("starting the control plane: %w", context.Cause(ctx))
 	}
@@ -265,25 +287,36 @@ func (cp *ControlPlane) Dir() string {
 	return cp.dir
 }
 
-// Stop stops kube-apiserver and etcd and removes the temp dir. It is safe to
-// call more than once and on a nil ControlPlane; later calls return the first
-// call's result.
+// Stop stops kube-apiserver and etcd and removes the temp dir, whether the
+// API server runs or StopAPIServer or a failed StartAPIServer left it
+// stopped. It is safe to call more than once and on a nil ControlPlane;
+// later calls return the first call's result. It waits for a
+// StartAPIServer under way to finish.
 func (cp *ControlPlane) Stop() error {
 	if cp == nil {
 		return nil
 	}
-	cp.stopOnce.Do(func() {
-		var errs []error
-		if cp.plane != nil {
-			if err := cp.plane.Stop(); err != nil {
-				errs = append(errs, fmt.Errorf("stopping etcd and kube-apiserver: %w", err))
-			}
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	if cp.stopped {
+		return cp.stopErr
+	}
+	cp.stopped = true
+	var errs []error
+	if cp.plane != nil {
+		// envtest's Stop of an API server that has exited already, as
+		// StopAPIServer leaves it, is a no-op.
+		if err := cp.plane.Stop(); err != nil {
+			errs = append(errs, fmt.Errorf("stopping etcd and kube-apiserver: %w", err))
 		}
-		if err := os.RemoveAll(cp.dir); err != nil {
-			errs = append(errs, fmt.Errorf("removing the control plane's temp dir: %w", err))
-		}
-		cp.stopErr = errors.Join(errs...)
-	})
+	}
+	if err := cp.apiserverPort.Release(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := os.RemoveAll(cp.dir); err != nil {
+		errs = append(errs, fmt.Errorf("removing the control plane's temp dir: %w", err))
+	}
+	cp.stopErr = errors.Join(errs...)
 	return cp.stopErr
 }
 

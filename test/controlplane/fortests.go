@@ -40,20 +40,20 @@ func RequireOrSkip(t testing.TB) {
 	t.Skipf("%s; set %s=1 to fail instead of skipping", msg, RequireEnv)
 }
 
-// StartForTest calls RequireOrSkip, starts a control plane and stops it when
-// the test and its subtests end.
+// StartForTest calls RequireOrSkip, starts a control plane with opts and
+// stops it when the test and its subtests end.
 //
 // Until then, it also stops the control plane on ShutdownSignals: the test
 // binary would otherwise die at once of a Ctrl-C without running any cleanup,
 // while etcd and kube-apiserver, outside the terminal's process group, would
 // never see it. Once the control plane is stopped, the signal is raised again
 // so that the test binary still dies of it.
-func StartForTest(t testing.TB) *controlplane.ControlPlane {
+func StartForTest(t testing.TB, opts ...controlplane.Option) *controlplane.ControlPlane {
 	t.Helper()
 	RequireOrSkip(t)
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, controlplane.ShutdownSignals()...)
-	cp, err := controlplane.Start(context.Background())
+	cp, err := controlplane.Start(context.Background(), opts...)
 	if err != nil {
 		// A signal during Start may be what failed it; now that Start has
 		// cleaned up, the test binary dies of it as it would have.
