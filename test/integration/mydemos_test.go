@@ -32,10 +32,7 @@ func createMydemos(t *testing.T, client clientset.Interface, prefix string, n in
 	t.Helper()
 	var names []string
 	for i := range n {
-		demo := &crddemov1.Mydemo{
-			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", prefix, i), Namespace: metav1.NamespaceDefault},
-			Spec:       crddemov1.MydemoSpec{IP: "127.0.0.1", Port: int32(8000 + i)},
-		}
+		demo := newTestMydemo(prefix, i)
 		var lastErr error
 		err := wait.PollUntilContextTimeout(t.Context(), pollInterval, waitTimeout, true, func(ctx context.Context) (bool, error) {
 			_, lastErr = client.CrddemoV1().Mydemos(demo.Namespace).Create(ctx, demo, metav1.CreateOptions{})
@@ -47,6 +44,14 @@ func createMydemos(t *testing.T, client clientset.Interface, prefix string, n in
 		names = append(names, demo.Name)
 	}
 	return names
+}
+
+// newTestMydemo is the Mydemo prefix-i in the default namespace.
+func newTestMydemo(prefix string, i int) *crddemov1.Mydemo {
+	return &crddemov1.Mydemo{
+		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", prefix, i), Namespace: metav1.NamespaceDefault},
+		Spec:       crddemov1.MydemoSpec{IP: "127.0.0.1", Port: int32(8000 + i)},
+	}
 }
 
 // waitAllSynced waits until every named Mydemo in the default namespace is
