@@ -38,6 +38,8 @@ func WaitReady(ctx context.Context, addr string) error {
 	err := wait.PollUntilContextCancel(ctx, pollInterval, true, func(ctx context.Context) (bool, error) {
 		code, body, err := Probe(ctx, addr, "/readyz")
 		switch {
+		case err != nil && ctx.Err() != nil:
+			// The wait is over; the answer before this is what to report.
 		case err != nil:
 			last = err.Error()
 		default:
