@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -239,4 +240,36 @@ func TestFaultSIGTERMWithAFullQueue(t *testing.T) {
 	restarted := time.Now()
 	startCrddemo(t, nil, "--kubeconfig="+cp.KubeconfigPath)
 	requireNoneLost(t, client, kube, restarted, "after SIGTERM with a full queue and a restart")
+}
+
+// TestFaultRejectedCredentialsAndMissingPermissions runs crddemo with a
+// token the API server does not accept, then as a ServiceAccount with no
+// permissions at all: each time it says what is wrong and what to do,
+// naming the credentials or the refused user and verb, and stays unready;
+// once the permissions are granted it recovers without a restart.
+func TestFaultRejectedCredentialsAndMissingPermissions(t *testing.T) {
+	cp := testcontrolplane.StartForTest(t)
+	kubectl(t, cp, "", "apply", "-k", repoFile(t, "deploy"))
+	kubectl(t, cp, "", "wait", "--for=condition=Established", "--timeout="+waitTimeout.String(), "crd/mydemos.crddemo.k8s.io")
+
+	bogus := serviceAccountConfig(t, cp)
+	bogus.BearerToken = "not-a-token"
+	rejected := startCrddemo(t, nil, "--kubeconfig="+writeKubeconfig(t, bogus))
+	rejected.waitForLog(t, "The Kubernetes API server rejects crddemo's credentials; check that they are valid and not expired",
+		`credentials="a bearer token"`, "Unauthorized")
+	waitUnready(t, rejected)
+	rejected.stop(t)
+
+	kubectl(t, cp, "", "create", "serviceaccount", "nobody", "--namespace=default")
+	token := strings.TrimSpace(kubectl(t, cp, "", "create", "token", "nobody", "--namespace=default"))
+	nobody := serviceAccountConfig(t, cp)
+	nobody.BearerToken = token
+	forbidden := startCrddemo(t, nil, "--kubeconfig="+writeKubeconfig(t, nobody))
+	forbidden.waitForLog(t, "The Kubernetes API server forbids crddemo to list or watch Mydemos; grant it the verbs of the ClusterRole in deploy/rbac.yaml",
+		`User \"system:serviceaccount:default:nobody\" cannot`, `resource \"mydemos\"`)
+	waitUnready(t, forbidden)
+
+	kubectl(t, cp, "", "create", "clusterrolebinding", "nobody-crddemo", "--clusterrole=crddemo", "--serviceaccount=default:nobody")
+	forbidden.waitForLog(t, "The Mydemo API is now available")
+	forbidden.waitReady(t)
 }
