@@ -220,3 +220,35 @@ func changePort(t *testing.T, client clientset.Interface, name string, port int3
 		t.Fatalf("changing the port of %s: %v", name, err)
 	}
 }
+
+// TestFaultSIGTERMWhileCutOff stops crddemo after it has been cut off the
+// API server for a while: it exits 0 at once, without waiting out
+// client-go's retries.
+func TestFaultSIGTERMWhileCutOff(t *testing.T) {
+	cp := testcontrolplane.StartForTest(t)
+	client := clientset.NewForConfigOrDie(cp.Config)
+	installCRD(t, cp)
+	proxy := startProxy(t, cp)
+	kubeconfig, err := cp.KubeconfigFor("https://" + proxy.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	crddemo := startCrddemo(t, nil, "--kubeconfig="+kubeconfig)
+	crddemo.waitReady(t)
+	waitAllSynced(t, client, createMydemos(t, client, "cut", 3))
+
+	if err := proxy.Cut(); err != nil {
+		t.Fatal(err)
+	}
+	waitUnready(t, crddemo)
+	time.Sleep(outage) // the fault itself: crddemo stays cut off this long
+	stopped := time.Now()
+	if code := crddemo.stop(t); code != 0 {
+		t.Errorf("exit code after SIGTERM while cut off = %d, want 0", code)
+	}
+	exit := time.Since(stopped)
+	t.Logf("SIGTERM to exit after %v cut off: %v", outage, exit.Round(time.Millisecond))
+	if exit > 3*time.Second {
+		t.Errorf("crddemo took %v to exit while cut off, want about a second at most", exit)
+	}
+}
