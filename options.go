@@ -262,8 +262,26 @@ func validateMaster(master string) error {
 		withScheme = "https://" + master
 	}
 	u, err := url.Parse(withScheme)
-	if err == nil && u.Host == "" {
+	// net/http drops an empty port, which leaves "https://:" no host.
+	if err == nil && strings.TrimSuffix(u.Host, ":") == "" {
 		err = errors.New("it names no host")
+	}
+	// client-go takes a path after a scheme as the prefix of a proxy in
+	// front of the API server, and refuses one after a bare host:port.
+	if err == nil && withScheme != master && u.Path != "" && u.Path != "/" {
+		err = fmt.Errorf("a path needs a scheme, as in https://%s", master)
+	}
+	// client-go drops a query, and clientcmd turns a fragment after a path
+	// into part of the path: neither would mean what it says.
+	if err == nil && strings.ContainsAny(master, "?#") {
+		err = errors.New("an API server address has no query (?) or fragment (#)")
+	}
+	// url.Parse takes any digits for a port; dialling a port past 65535
+	// would fail on every request.
+	if err == nil && u.Port() != "" {
+		if _, rangeErr := strconv.ParseUint(u.Port(), 10, 16); rangeErr != nil {
+			err = fmt.Errorf("port %s is out of range: ports go from 0 to 65535", u.Port())
+		}
 	}
 	if err == nil && u.Scheme != "http" && u.Scheme != "https" {
 		err = fmt.Errorf("scheme %q is neither http nor https", u.Scheme)
