@@ -82,7 +82,9 @@ func parseOptions(args []string, stdout io.Writer) (*options, error) {
 		return nil, err
 	}
 	if err != nil {
-		return nil, err
+		// The flag package repeats a mistyped flag as it was given; escape
+		// what would break the one line that main prints, such as a newline.
+		return nil, errors.New(escapeUnprintable(err.Error()))
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q: crddemo takes only flags", fs.Arg(0))
@@ -100,6 +102,21 @@ func parseOptions(args []string, stdout io.Writer) (*options, error) {
 		return o, nil
 	}
 	return o, o.validate()
+}
+
+// escapeUnprintable escapes the characters in s that strconv.Quote would,
+// such as newlines, as it would, and leaves the rest, quotes included.
+func escapeUnprintable(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strconv.IsPrint(r) {
+			b.WriteRune(r)
+			continue
+		}
+		quoted := strconv.QuoteRune(r)
+		b.WriteString(quoted[1 : len(quoted)-1])
+	}
+	return b.String()
 }
 
 // flagGroups registers every flag, grouped the way Kubernetes components
