@@ -216,6 +216,13 @@ func (o *options) validate() error {
 	if math.IsNaN(o.kubeAPIQPS) || math.IsInf(o.kubeAPIQPS, 0) || o.kubeAPIQPS <= 0 {
 		return fmt.Errorf("--kube-api-qps must be a positive number, got %v", o.kubeAPIQPS)
 	}
+	// rest.Config holds the QPS as a float32, in which a tiny rate is 0,
+	// which client-go takes for its default of 5, and a huge one is +Inf,
+	// no limit at all.
+	if qps := float32(o.kubeAPIQPS); qps == 0 || math.IsInf(float64(qps), 0) {
+		return fmt.Errorf("--kube-api-qps=%v is out of range: client-go takes from %.2g to %.2g",
+			o.kubeAPIQPS, math.SmallestNonzeroFloat32, math.MaxFloat32)
+	}
 	if o.kubeAPIBurst < 1 {
 		return fmt.Errorf("--kube-api-burst must be at least 1, got %d", o.kubeAPIBurst)
 	}
