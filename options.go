@@ -82,7 +82,9 @@ func parseOptions(args []string, stdout io.Writer) (*options, error) {
 		return nil, err
 	}
 	if err != nil {
-		return nil, err
+		// The flag package repeats a mistyped flag as it was given; escape
+		// what would break the one line that main prints, such as a newline.
+		return nil, errors.New(escapeUnprintable(err.Error()))
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q: crddemo takes only flags", fs.Arg(0))
@@ -100,6 +102,21 @@ func parseOptions(args []string, stdout io.Writer) (*options, error) {
 		return o, nil
 	}
 	return o, o.validate()
+}
+
+// escapeUnprintable escapes the characters in s that strconv.Quote would,
+// such as newlines, as it would, and leaves the rest, quotes included.
+func escapeUnprintable(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strconv.IsPrint(r) {
+			b.WriteRune(r)
+			continue
+		}
+		quoted := strconv.QuoteRune(r)
+		b.WriteString(quoted[1 : len(quoted)-1])
+	}
+	return b.String()
 }
 
 // flagGroups registers every flag, grouped the way Kubernetes components
@@ -199,6 +216,13 @@ func (o *options) validate() error {
 	if math.IsNaN(o.kubeAPIQPS) || math.IsInf(o.kubeAPIQPS, 0) || o.kubeAPIQPS <= 0 {
 		return fmt.Errorf("--kube-api-qps must be a positive number, got %v", o.kubeAPIQPS)
 	}
+	// rest.Config holds the QPS as a float32, in which a tiny rate is 0,
+	// which client-go takes for its default of 5, and a huge one is +Inf,
+	// no limit at all.
+	if qps := float32(o.kubeAPIQPS); qps == 0 || math.IsInf(float64(qps), 0) {
+		return fmt.Errorf("--kube-api-qps=%v is out of range: client-go takes from %.2g to %.2g",
+			o.kubeAPIQPS, math.SmallestNonzeroFloat32, math.MaxFloat32)
+	}
 	if o.kubeAPIBurst < 1 {
 		return fmt.Errorf("--kube-api-burst must be at least 1, got %d", o.kubeAPIBurst)
 	}
@@ -262,8 +286,26 @@ func validateMaster(master string) error {
 		withScheme = "https://" + master
 	}
 	u, err := url.Parse(withScheme)
-	if err == nil && u.Host == "" {
+	// net/http drops an empty port, which leaves "https://:" no host.
+	if err == nil && strings.TrimSuffix(u.Host, ":") == "" {
 		err = errors.New("it names no host")
+	}
+	// client-go takes a path after a scheme as the prefix of a proxy in
+	// front of the API server, and refuses one after a bare host:port.
+	if err == nil && withScheme != master && u.Path != "" && u.Path != "/" {
+		err = fmt.Errorf("a path needs a scheme, as in https://%s", master)
+	}
+	// client-go drops a query, and clientcmd turns a fragment after a path
+	// into part of the path: neither would mean what it says.
+	if err == nil && strings.ContainsAny(master, "?#") {
+		err = errors.New("an API server address has no query (?) or fragment (#)")
+	}
+	// url.Parse takes any digits for a port; dialling a port past 65535
+	// would fail on every request.
+	if err == nil && u.Port() != "" {
+		if _, rangeErr := strconv.ParseUint(u.Port(), 10, 16); rangeErr != nil {
+			err = fmt.Errorf("port %s is out of range: ports go from 0 to 65535", u.Port())
+		}
 	}
 	if err == nil && u.Scheme != "http" && u.Scheme != "https" {
 		err = fmt.Errorf("scheme %q is neither http nor https", u.Scheme)

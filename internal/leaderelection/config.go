@@ -3,6 +3,7 @@ package leaderelection
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -60,6 +61,12 @@ func (c Config) Validate() error {
 	// would read as 0 and let any standby take the lease at once.
 	if c.LeaseDuration < time.Second {
 		return fmt.Errorf("--leader-elect-lease-duration must be at least 1s, as a Lease counts whole seconds, got %v", c.LeaseDuration)
+	}
+	// client-go writes it into the Lease as whole seconds in an int32,
+	// where a longer one wraps around.
+	if c.LeaseDuration/time.Second > math.MaxInt32 {
+		return fmt.Errorf("--leader-elect-lease-duration must be at most %v, as a Lease counts seconds in 32 bits, got %v",
+			math.MaxInt32*time.Second, c.LeaseDuration)
 	}
 	if c.RenewDeadline >= c.LeaseDuration {
 		return fmt.Errorf("--leader-elect-renew-deadline (%v) must be shorter than --leader-elect-lease-duration (%v)",
