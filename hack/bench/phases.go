@@ -81,7 +81,7 @@ func (b *bench) limit(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		b.res.addPhase(way.phase, b.opts.n, took, nil)
+		b.res.addPhase(way.phase, b.opts.n, took, 0, nil)
 	}
 
 	b.say("deleting the limit's Mydemos")
@@ -113,7 +113,7 @@ func (b *bench) cold(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return b.await(ctx, "cold", g, started)
+	return b.await(ctx, "cold", g, started, 0)
 }
 
 // update changes spec.port of every object, and times crddemo until each is
@@ -140,7 +140,7 @@ func (b *bench) update(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return b.await(ctx, "update", g, started)
+	return b.await(ctx, "update", g, started, time.Since(started))
 }
 
 // burst creates N new objects while crddemo runs, and times it until each is
@@ -156,12 +156,13 @@ func (b *bench) burst(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return b.await(ctx, "burst", g, started)
+	return b.await(ctx, "burst", g, started, time.Since(started))
 }
 
 // await waits until the phase's goal is met, then records the phase: its
-// time from started, and what crddemo used in it.
-func (b *bench) await(ctx context.Context, name string, g *goal, started time.Time) error {
+// time from started, the time the bench's own writes took (none in the cold
+// phase), and what crddemo used in it.
+func (b *bench) await(ctx context.Context, name string, g *goal, started time.Time, writes time.Duration) error {
 	ctx, stop := b.crddemo.whileRunning(ctx)
 	defer stop()
 	doneAt, err := b.tracker.wait(ctx, g)
@@ -172,7 +173,7 @@ func (b *bench) await(ctx context.Context, name string, g *goal, started time.Ti
 	if err != nil {
 		return err
 	}
-	b.res.addPhase(name, g.want, doneAt.Sub(started), &phaseUsage{
+	b.res.addPhase(name, g.want, doneAt.Sub(started), writes, &phaseUsage{
 		CPUSeconds:   (now.cpu - b.used.cpu).Seconds(),
 		APIRequests:  now.total() - b.used.total(),
 		PeakRSSBytes: now.peakRSS,
