@@ -159,7 +159,7 @@ func execute(ctx context.Context, opts options, res *result, say func(string, ..
 	if auditErr != nil {
 		return errors.Join(err, auditErr)
 	}
-	res.ListSeconds, res.Lost, res.ExtraEvents = found.took.Seconds(), len(found.lost), found.extraEvents
+	res.Audit = &audited{Lost: len(found.lost), ExtraEvents: found.extraEvents, ListSeconds: found.took.Seconds()}
 	if len(found.lost) > 0 {
 		err = errors.Join(err, fmt.Errorf("%d objects lost (never got their status or Synced event): %s",
 			len(found.lost), strings.Join(found.lost[:min(5, len(found.lost))], ", ")))

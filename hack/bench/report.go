@@ -21,15 +21,13 @@ type result struct {
 	CrddemoFlags []string `json:"crddemo_flags"`
 	// CPUs and the load averages before and after say how busy the machine
 	// was: on a shared machine, only ratios within one run compare.
-	CPUs        int     `json:"cpus"`
-	LoadBefore  float64 `json:"load_average_before"`
-	LoadAfter   float64 `json:"load_average_after"`
-	Phases      []phase `json:"phases"`
-	Crddemo     *totals `json:"crddemo,omitempty"`
-	ListSeconds float64 `json:"list_all_seconds"`
-	Lost        int     `json:"lost"`
-	ExtraEvents int64   `json:"extra_events"`
-	Error       string  `json:"error,omitempty"`
+	CPUs       int      `json:"cpus"`
+	LoadBefore float64  `json:"load_average_before"`
+	LoadAfter  float64  `json:"load_average_after"`
+	Phases     []phase  `json:"phases"`
+	Crddemo    *totals  `json:"crddemo,omitempty"`
+	Audit      *audited `json:"audit,omitempty"`
+	Error      string   `json:"error,omitempty"`
 }
 
 // phase is one timed phase.
@@ -56,6 +54,17 @@ type phaseUsage struct {
 	APIRequests int     `json:"api_requests"`
 	// PeakRSSBytes is the peak so far, at the end of the phase.
 	PeakRSSBytes int64 `json:"peak_rss_bytes"`
+}
+
+// audited is what the audit after the run found (audit.go); nil if the run
+// stopped before there was anything to audit, or the audit failed.
+type audited struct {
+	// Lost counts the objects that never got their status or an event.
+	Lost        int   `json:"lost"`
+	ExtraEvents int64 `json:"extra_events"`
+	// ListSeconds is how long one list of every Mydemo and Synced event
+	// took: what each poll would cost if the bench polled.
+	ListSeconds float64 `json:"list_all_seconds"`
 }
 
 // totals is what crddemo used over its whole run, and how it stopped.
@@ -149,10 +158,12 @@ func writeReport(w io.Writer, r *result) error {
 			mebibytes(c.PeakRSSBytes), c.CPUSeconds, c.APIRequests, strings.Join(methods, ", "), c.FailedAPIRequests,
 			c.SigtermToExitSeconds, c.ExitCode)
 	}
-	if r.ListSeconds > 0 {
-		fmt.Fprintf(w, "one list of every Mydemo and Synced event (what one poll would cost): %.2f s\n", r.ListSeconds)
+	if a := r.Audit; a != nil {
+		fmt.Fprintf(w, "one list of every Mydemo and Synced event (what one poll would cost): %.2f s\n", a.ListSeconds)
+		fmt.Fprintf(w, "objects lost: %d (extra Synced events: %d)\n", a.Lost, a.ExtraEvents)
+	} else {
+		fmt.Fprintln(w, "objects lost: unknown (nothing was audited)")
 	}
-	fmt.Fprintf(w, "objects lost: %d (extra Synced events: %d)\n", r.Lost, r.ExtraEvents)
 
 	line, err := json.Marshal(r)
 	if err != nil {

@@ -25,7 +25,7 @@ func sampleResult() *result {
 	r.addPhase("update", 1000, 10*time.Second, 4*time.Second, &phaseUsage{CPUSeconds: 2, APIRequests: 2000, PeakRSSBytes: 32 << 20})
 	r.Crddemo = &totals{CPUSeconds: 1.5, PeakRSSBytes: 32 << 20, APIRequests: 2004,
 		APIRequestsByMethod: map[string]int{"PUT": 1000, "GET": 4, "POST": 1000}, SigtermToExitSeconds: 0.12}
-	r.ListSeconds = 0.05
+	r.Audit = &audited{ListSeconds: 0.05}
 	r.finish()
 	return r
 }
@@ -80,7 +80,7 @@ objects lost: 0 (extra Synced events: 0)
 	if decoded.N != 1000 || len(decoded.Phases) != 4 || decoded.Phases[2].RatioToLimit != 2 ||
 		decoded.Phases[0].Crddemo != nil || decoded.Phases[2].Crddemo.APIRequests != 2001 ||
 		decoded.Phases[3].WritesSeconds != 4 ||
-		decoded.Crddemo.APIRequestsByMethod["POST"] != 1000 || decoded.Error != "" {
+		decoded.Crddemo.APIRequestsByMethod["POST"] != 1000 || decoded.Audit.Lost != 0 || decoded.Error != "" {
 		t.Errorf("the JSON line decodes to %+v", decoded)
 	}
 }
@@ -94,7 +94,7 @@ func TestWriteReportOfAFailedRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := out.String()
-	for _, want := range []string{"crddemo flags: (its defaults)", "objects lost: 0", `"error":"starting etcd: no such file"`} {
+	for _, want := range []string{"crddemo flags: (its defaults)", "objects lost: unknown", `"error":"starting etcd: no such file"`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("report lacks %q:\n%s", want, text)
 		}
