@@ -81,7 +81,8 @@ func run(opts options, out, progress io.Writer) error {
 		}
 	}()
 
-	res := &result{N: opts.n, CrddemoFlags: append([]string{}, opts.crddemoFlags...), CPUs: runtime.NumCPU()}
+	res := &result{N: opts.n, CrddemoFlags: append([]string{}, opts.crddemoFlags...),
+		Phases: []phase{}, CPUs: runtime.NumCPU()}
 	var err error
 	if res.LoadBefore, err = loadAverage(); err != nil {
 		return err

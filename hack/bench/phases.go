@@ -185,10 +185,17 @@ func (b *bench) await(ctx context.Context, name string, g *goal, started time.Ti
 // stopCrddemo records crddemo's totals, then stops it with SIGTERM and
 // times its exit, which must be clean.
 func (b *bench) stopCrddemo(ctx context.Context) error {
+	if b.crddemo.proc.State() != nil {
+		// It exited by itself, which the phase that failed says.
+		return nil
+	}
 	// /proc forgets a process once it has exited: read it first.
-	final, usageErr := b.crddemo.usage(ctx)
+	final, err := b.crddemo.usage(ctx)
 	b.say("stopping crddemo (SIGTERM)")
 	took, state := b.crddemo.stop()
+	if err != nil {
+		return fmt.Errorf("reading crddemo's usage before stopping it: %w", err)
+	}
 	b.res.Crddemo = &totals{
 		CPUSeconds:           final.cpu.Seconds(),
 		PeakRSSBytes:         final.peakRSS,
@@ -197,9 +204,6 @@ func (b *bench) stopCrddemo(ctx context.Context) error {
 		FailedAPIRequests:    final.failed,
 		SigtermToExitSeconds: took.Seconds(),
 		ExitCode:             state.ExitCode(),
-	}
-	if usageErr != nil {
-		return fmt.Errorf("reading crddemo's usage before stopping it: %w", usageErr)
 	}
 	if !state.Success() {
 		return fmt.Errorf("crddemo did not exit cleanly after SIGTERM (%v); its last output:\n%s", state, b.crddemo.tail())
