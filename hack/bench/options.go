@@ -45,7 +45,7 @@ Flags:`)
 		o.crddemoFlags = append(o.crddemoFlags, value)
 		return nil
 	})
-	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "longest each phase may take before the bench gives up")
+	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "longest each phase may take, its untimed setup included, before the bench gives up")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
