@@ -14,7 +14,7 @@ IMAGE ?= crddemo:$(VERSION)
 KUBECTL ?= bin/kubectl
 
 .DEFAULT_GOAL := all
-.PHONY: all build test check fmt-check vet codegen verify-codegen testbin image deploy undeploy kubectl-bin demo local-cluster clean help
+.PHONY: all build test check fmt-check vet codegen verify-codegen testbin image deploy undeploy kubectl-bin demo bench local-cluster clean help
 
 all: test build ## Check, test (unit and integration) and build releases/crddemo.
 
@@ -71,6 +71,14 @@ undeploy: ## Remove everything make deploy installed, the CRD and so every Mydem
 
 demo: build testbin ## Replay the walkthrough on a throwaway local control plane.
 	$(GO) run ./hack/demo --crddemo=$(BINARY)
+
+# BENCH_FLAGS are the bench's own flags, crddemo's after a --, for example
+#   make bench BENCH_FLAGS='--n=10000 -- --workers=16 --kube-api-qps=2000 --kube-api-burst=4000'
+# (go run ./hack/bench --help lists them).
+BENCH_FLAGS ?=
+
+bench: build testbin ## Time crddemo on N objects against the API server's own limit (BENCH_FLAGS=...).
+	$(GO) run ./hack/bench --crddemo=$(BINARY) $(BENCH_FLAGS)
 
 local-cluster: build testbin ## Start a local control plane and keep it up until Ctrl-C.
 	$(GO) run ./hack/local-cluster

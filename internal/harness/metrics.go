@@ -50,6 +50,17 @@ func (m Metrics) Sum(name string, labels map[string]string) float64 {
 	return sum
 }
 
+// SumBy adds up the samples of the metric name by the value of their label,
+// such as rest_client_requests_total by method; samples without the label
+// add up under "".
+func (m Metrics) SumBy(name, label string) map[string]float64 {
+	sums := map[string]float64{}
+	for _, sample := range m[name] {
+		sums[string(sample.Metric[testutil.LabelName(label)])] += float64(sample.Value)
+	}
+	return sums
+}
+
 // Has reports whether the metric name has a sample with labels.
 func (m Metrics) Has(name string, labels map[string]string) bool {
 	for _, sample := range m[name] {

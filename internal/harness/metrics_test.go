@@ -58,3 +58,25 @@ func TestScrapeReportsAFailedEndpoint(t *testing.T) {
 		t.Fatalf("Scrape of a 404 = %v, want an error naming the status", err)
 	}
 }
+
+func TestSumBy(t *testing.T) {
+	m, err := ParseMetrics(`# TYPE rest_client_requests_total counter
+rest_client_requests_total{code="201",host="h",method="POST"} 3
+rest_client_requests_total{code="409",host="h",method="PUT"} 1
+rest_client_requests_total{code="200",host="h",method="PUT"} 2
+rest_client_requests_total{code="200",host="other",method="PUT"} 4
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := m.SumBy("rest_client_requests_total", "method")
+	if len(got) != 2 || got["POST"] != 3 || got["PUT"] != 7 {
+		t.Errorf("SumBy(method) = %v, want POST 3 and PUT 7", got)
+	}
+	if got := m.SumBy("rest_client_requests_total", "no_such_label"); len(got) != 1 || got[""] != 10 {
+		t.Errorf("SumBy(no_such_label) = %v, want everything under \"\"", got)
+	}
+	if got := m.SumBy("no_such_metric", "method"); len(got) != 0 {
+		t.Errorf("SumBy(no_such_metric) = %v, want nothing", got)
+	}
+}

@@ -159,6 +159,12 @@ func (p *Process) Output() string {
 	return strings.Join(p.lines, "\n")
 }
 
+// PID is the program's process ID, for reading its resource use from
+// /proc while it runs.
+func (p *Process) PID() int {
+	return p.cmd.Process.Pid
+}
+
 // Exited is closed once the program has exited and State is known.
 func (p *Process) Exited() <-chan struct{} {
 	return p.exited

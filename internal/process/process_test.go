@@ -5,6 +5,7 @@ package process
 import (
 	"context"
 	"errors"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -27,6 +28,9 @@ func TestWaitForLineAndStop(t *testing.T) {
 	}
 	if got := p.Lines("ready"); len(got) != 1 {
 		t.Errorf("Lines(ready) = %q, want one line", got)
+	}
+	if err := syscall.Kill(p.PID(), 0); err != nil {
+		t.Errorf("PID() = %d, which cannot be signalled: %v", p.PID(), err)
 	}
 	if p.State() != nil {
 		t.Errorf("State() = %v while the program runs, want nil", p.State())
