@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/client-go/util/flowcontrol"
 
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
@@ -125,6 +126,10 @@ func loadRESTConfig(o *options) (*rest.Config, error) {
 	}
 	config.QPS = float32(o.kubeAPIQPS)
 	config.Burst = o.kubeAPIBurst
+	// One token bucket for every client made from this config (Mydemos,
+	// events), so that --kube-api-qps limits crddemo's requests as a whole;
+	// each client would otherwise get a bucket of its own.
+	config.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(config.QPS, config.Burst)
 	// The API server's audit log and metrics then tell crddemo's requests,
 	// and its version, from other clients'.
 	config.UserAgent = "crddemo/" + version.Get().Version

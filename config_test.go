@@ -76,6 +76,9 @@ func TestLoadRESTConfig(t *testing.T) {
 			if !strings.HasPrefix(config.UserAgent, "crddemo/") {
 				t.Errorf("user agent = %q, want crddemo/VERSION", config.UserAgent)
 			}
+			if config.RateLimiter == nil || config.RateLimiter.QPS() != 7 {
+				t.Errorf("rate limiter = %v, want one shared bucket of 7 qps for all of crddemo's clients", config.RateLimiter)
+			}
 			if config.Host != tt.wantHost || config.QPS != 7 || config.Burst != 9 {
 				t.Errorf("host, qps, burst = %s, %v, %d; want %s, 7, 9", config.Host, config.QPS, config.Burst, tt.wantHost)
 			}

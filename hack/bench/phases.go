@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -49,43 +48,33 @@ type bench struct {
 }
 
 // limit measures the API server's floor: how long writers parallel clients
-// take to write, for N objects, what crddemo writes for each. It measures
-// two ways of writing the status, each on N objects of its own (writing a
-// status a second time changes nothing, which the API server does not
-// store): UpdateStatus, which crddemo uses, and a merge patch.
+// take to write, for N objects, what crddemo writes for each: its event,
+// then a merge patch of its status.
 func (b *bench) limit(ctx context.Context) error {
 	if err := b.createNamespace(ctx, limitNamespace); err != nil {
 		return err
 	}
-	ways := []struct {
-		phase string
-		write statusWriter
-	}{{limitPhase, updateStatus}, {limitPhase + "-patch", patchStatus}}
-	demos := make([][]*crddemov1.Mydemo, len(ways))
-	b.say("creating %d Mydemos in %s for the limit (not timed)", len(ways)*b.opts.n, limitNamespace)
-	for i, way := range ways {
-		var mu sync.Mutex
-		err := createMydemos(ctx, b.client, limitNamespace, way.phase, b.opts.n, func(demo *crddemov1.Mydemo) {
-			mu.Lock()
-			defer mu.Unlock()
-			demos[i] = append(demos[i], demo)
-		})
-		if err != nil {
-			return err
-		}
+	var demos []*crddemov1.Mydemo
+	var mu sync.Mutex
+	b.say("creating %d Mydemos in %s for the limit (not timed)", b.opts.n, limitNamespace)
+	err := createMydemos(ctx, b.client, limitNamespace, limitPhase, b.opts.n, func(demo *crddemov1.Mydemo) {
+		mu.Lock()
+		defer mu.Unlock()
+		demos = append(demos, demo)
+	})
+	if err != nil {
+		return err
 	}
 
-	for i, way := range ways {
-		b.say("%s: %d parallel clients write an event and a status for each of %d Mydemos", way.phase, writers, b.opts.n)
-		took, err := measureLimit(ctx, b.client, b.kube, demos[i], way.write)
-		if err != nil {
-			return err
-		}
-		b.res.addPhase(way.phase, b.opts.n, took, 0, nil)
+	b.say("%s: %d parallel clients write an event and a status for each of %d Mydemos", limitPhase, writers, b.opts.n)
+	took, err := measureLimit(ctx, b.client, b.kube, demos)
+	if err != nil {
+		return err
 	}
+	b.res.addPhase(limitPhase, b.opts.n, took, 0, nil)
 
 	b.say("deleting the limit's Mydemos (not timed)")
-	return deleteMydemos(ctx, b.client, slices.Concat(demos...))
+	return deleteMydemos(ctx, b.client, demos)
 }
 
 // cold creates N Mydemos, then starts crddemo and times it until every one

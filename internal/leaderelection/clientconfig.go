@@ -25,5 +25,10 @@ func ClientConfig(cfg *rest.Config, renewDeadline time.Duration) *rest.Config {
 		userAgent = rest.DefaultKubernetesUserAgent()
 	}
 	leaseConfig.UserAgent = userAgent + "/leader-election"
+	// A rate limiter shared with cfg's other clients would make a renewal
+	// wait behind their requests, and a busy controller could lose its
+	// lease that way: the lease client gets one of its own, from QPS and
+	// Burst.
+	leaseConfig.RateLimiter = nil
 	return leaseConfig
 }

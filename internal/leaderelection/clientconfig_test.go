@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/flowcontrol"
 )
 
 func TestClientConfig(t *testing.T) {
@@ -75,5 +76,16 @@ func TestClientConfigBoundsLeaseRequests(t *testing.T) {
 	}
 	if userAgent := <-userAgents; !strings.HasSuffix(userAgent, "/leader-election") {
 		t.Errorf("the lease request's user agent is %q, want it to end in /leader-election", userAgent)
+	}
+}
+
+func TestClientConfigHasARateLimiterOfItsOwn(t *testing.T) {
+	shared := flowcontrol.NewTokenBucketRateLimiter(1, 1)
+	base := &rest.Config{Host: "https://10.0.0.1:6443", QPS: 1, Burst: 1, RateLimiter: shared}
+	if got := ClientConfig(base, 10*time.Second); got.RateLimiter != nil {
+		t.Errorf("the lease client shares its rate limiter with the others: renewals could wait behind syncs")
+	}
+	if base.RateLimiter != shared {
+		t.Error("ClientConfig changed the config it copies")
 	}
 }
