@@ -128,9 +128,14 @@ func (o *options) flagGroups() []flagGroup {
 	crddemo.StringVar(&o.master, "master", "",
 		"Address of the Kubernetes API server. Overrides the server in the kubeconfig.")
 	crddemo.StringVar(&o.namespace, "namespace", "", "Watch Mydemos in this namespace only. Empty watches every namespace.")
-	crddemo.IntVar(&o.workers, "workers", 2, "Number of Mydemo objects synced in parallel.")
-	crddemo.Float64Var(&o.kubeAPIQPS, "kube-api-qps", 20, "Requests per second allowed to the API server, on average.")
-	crddemo.IntVar(&o.kubeAPIBurst, "kube-api-burst", 30, "Requests allowed to the API server in a burst above --kube-api-qps.")
+	crddemo.IntVar(&o.workers, "workers", 16,
+		"Number of Mydemo objects synced in parallel. Each sync waits on two API round trips, so 16 keep "+
+			"the API server as busy as 16 unthrottled clients, its own limit in make bench.")
+	crddemo.Float64Var(&o.kubeAPIQPS, "kube-api-qps", 500,
+		"Requests per second allowed to the API server, on average, for all of crddemo's clients together. "+
+			"Above what one API server takes on a small machine (make bench); the API server's own "+
+			"priority and fairness protects it beyond that.")
+	crddemo.IntVar(&o.kubeAPIBurst, "kube-api-burst", 1000, "Requests allowed to the API server in a burst above --kube-api-qps.")
 	crddemo.DurationVar(&o.resyncPeriod, "resync-period", 0,
 		"How often every cached Mydemo is looked at again, such as 10m; 0 turns resyncs off. "+
 			"A resync syncs only Mydemos whose status is behind their spec.")

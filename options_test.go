@@ -36,7 +36,7 @@ func flagsOf(o *options) parsedFlags {
 
 // defaults are the settings of a command line with no flags.
 var defaults = parsedFlags{
-	workers: 2, kubeAPIQPS: 20, kubeAPIBurst: 30, retryDelay: 2 * time.Minute, leaseDuration: 15 * time.Second, leaseName: "crddemo",
+	workers: 16, kubeAPIQPS: 500, kubeAPIBurst: 1000, retryDelay: 2 * time.Minute, leaseDuration: 15 * time.Second, leaseName: "crddemo",
 	metricsAddress: "0", probeAddress: ":8081", loggingFormat: "text",
 }
 
