@@ -12,9 +12,13 @@ IMAGE ?= crddemo:$(VERSION)
 # bin/kubectl, built from source like the rest of bin/, lets a machine with
 # only Go deploy; KUBECTL=kubectl uses your own instead.
 KUBECTL ?= bin/kubectl
+# make vulncheck checks against the golang.org/x/vulndb version that
+# hack/tools/vulndb/go.mod pins, built into bin/vulndb; VULNDB=URL uses
+# another database, such as the live https://vuln.go.dev.
+VULNDB ?=
 
 .DEFAULT_GOAL := all
-.PHONY: all build test check fmt-check vet codegen verify-codegen testbin image deploy undeploy kubectl-bin demo bench local-cluster clean help
+.PHONY: all build test check fmt-check vet vulncheck codegen verify-codegen testbin image deploy undeploy kubectl-bin demo bench local-cluster clean help
 
 all: test build ## Check, test (unit and integration) and build releases/crddemo.
 
@@ -24,7 +28,7 @@ build: ## Build the controller into releases/crddemo.
 # The integration tests skip themselves under plain `go test` when bin/ is
 # empty; CRDDEMO_REQUIRE_CONTROL_PLANE makes them fail instead, so that this
 # target never passes without running them.
-test: check build testbin ## Run the unit and integration tests against a real kube-apiserver and etcd.
+test: check vulncheck build testbin ## Run govulncheck and the unit and integration tests against a real kube-apiserver and etcd.
 	CRDDEMO_REQUIRE_CONTROL_PLANE=1 CRDDEMO_BINARY=$(CURDIR)/$(BINARY) $(GO) test -race -count=1 ./...
 
 check: fmt-check vet verify-codegen ## gofmt, go vet and the generated-code check.
@@ -35,6 +39,9 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+
+vulncheck: ## Run govulncheck on ./... and fail on reachable vulnerabilities that hack/vulncheck-allow.txt does not explain.
+	hack/vulncheck.sh $(VULNDB)
 
 codegen: ## Regenerate pkg/client, the deepcopy functions and crd/mydemo.yaml from pkg/apis.
 	./code-gen.sh
