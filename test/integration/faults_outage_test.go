@@ -117,8 +117,7 @@ func TestFaultLongPartition(t *testing.T) {
 	cp := testcontrolplane.StartForTest(t)
 	client := clientset.NewForConfigOrDie(cp.Config)
 	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	kubectl(t, cp, "", "apply", "-k", repoFile(t, "deploy"))
-	kubectl(t, cp, "", "wait", "--for=condition=Established", "--timeout="+waitTimeout.String(), "crd/mydemos.crddemo.k8s.io")
+	applyDeploy(t, cp)
 	proxy := startProxy(t, cp)
 	saConfig := serviceAccountConfig(t, cp)
 	saConfig.Host = "https://" + proxy.Addr()
@@ -171,13 +170,7 @@ func TestFaultWatchExpiry(t *testing.T) {
 	client := clientset.NewForConfigOrDie(cp.Config)
 	kube := kubernetes.NewForConfigOrDie(cp.Config)
 	installCRD(t, cp)
-	proxy := startProxy(t, cp)
-	kubeconfig, err := cp.KubeconfigFor("https://" + proxy.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	crddemo := startCrddemo(t, nil, "--kubeconfig="+kubeconfig)
-	crddemo.waitReady(t)
+	crddemo, proxy := startCrddemoBehindProxy(t, cp)
 	existing := createMydemos(t, client, "existing", 3)
 	requireNoneLost(t, client, kube, time.Now(), "before the partition")
 
@@ -204,6 +197,21 @@ func TestFaultWatchExpiry(t *testing.T) {
 	requireNoneLost(t, client, kube, back, "after a partition with etcd compacted")
 }
 
+// startCrddemoBehindProxy runs crddemo as admin, through a harness.Proxy in
+// front of cp's API server that the test can cut, and waits until it is
+// ready.
+func startCrddemoBehindProxy(t *testing.T, cp *controlplane.ControlPlane) (*crddemoProcess, *harness.Proxy) {
+	t.Helper()
+	proxy := startProxy(t, cp)
+	kubeconfig, err := cp.KubeconfigFor("https://" + proxy.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	crddemo := startCrddemo(t, nil, "--kubeconfig="+kubeconfig)
+	crddemo.waitReady(t)
+	return crddemo, proxy
+}
+
 // changePort sets the port of the named Mydemo.
 func changePort(t *testing.T, client clientset.Interface, name string, port int32) {
 	t.Helper()
@@ -228,13 +236,7 @@ func TestFaultSIGTERMWhileCutOff(t *testing.T) {
 	cp := testcontrolplane.StartForTest(t)
 	client := clientset.NewForConfigOrDie(cp.Config)
 	installCRD(t, cp)
-	proxy := startProxy(t, cp)
-	kubeconfig, err := cp.KubeconfigFor("https://" + proxy.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	crddemo := startCrddemo(t, nil, "--kubeconfig="+kubeconfig)
-	crddemo.waitReady(t)
+	crddemo, proxy := startCrddemoBehindProxy(t, cp)
 	waitAllSynced(t, client, createMydemos(t, client, "cut", 3))
 
 	if err := proxy.Cut(); err != nil {

@@ -60,8 +60,7 @@ func TestFaultForbiddenThenAllowed(t *testing.T) {
 	cp := testcontrolplane.StartForTest(t)
 	client := clientset.NewForConfigOrDie(cp.Config)
 	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	kubectl(t, cp, "", "apply", "-k", repoFile(t, "deploy"))
-	kubectl(t, cp, "", "wait", "--for=condition=Established", "--timeout="+waitTimeout.String(), "crd/mydemos.crddemo.k8s.io")
+	applyDeploy(t, cp)
 	crddemo := startCrddemo(t, nil, "--kubeconfig="+writeKubeconfig(t, serviceAccountConfig(t, cp)), "--max-retry-delay=1s")
 	crddemo.waitReady(t)
 
@@ -249,8 +248,7 @@ func TestFaultSIGTERMWithAFullQueue(t *testing.T) {
 // once the permissions are granted it recovers without a restart.
 func TestFaultRejectedCredentialsAndMissingPermissions(t *testing.T) {
 	cp := testcontrolplane.StartForTest(t)
-	kubectl(t, cp, "", "apply", "-k", repoFile(t, "deploy"))
-	kubectl(t, cp, "", "wait", "--for=condition=Established", "--timeout="+waitTimeout.String(), "crd/mydemos.crddemo.k8s.io")
+	applyDeploy(t, cp)
 
 	bogus := serviceAccountConfig(t, cp)
 	bogus.BearerToken = "not-a-token"

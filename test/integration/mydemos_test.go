@@ -25,6 +25,15 @@ func installCRD(t *testing.T, cp *controlplane.ControlPlane) {
 	kubectl(t, cp, "", "wait", "--for=condition=Established", "--timeout="+waitTimeout.String(), "crd/mydemos.crddemo.k8s.io")
 }
 
+// applyDeploy applies deploy/ (its namespace, RBAC, Deployment and the
+// CRD) and waits until the API server serves Mydemos. With no nodes, the
+// Deployment never runs a pod.
+func applyDeploy(t *testing.T, cp *controlplane.ControlPlane) {
+	t.Helper()
+	kubectl(t, cp, "", "apply", "-k", repoFile(t, "deploy"))
+	kubectl(t, cp, "", "wait", "--for=condition=Established", "--timeout="+waitTimeout.String(), "crd/mydemos.crddemo.k8s.io")
+}
+
 // createMydemos creates Mydemos named prefix-0 to prefix-(n-1) in the
 // default namespace. For a couple of seconds after its CRD is Established the
 // API server still answers creates with 404; those are retried.

@@ -33,8 +33,7 @@ func TestDeployRBACIsEnoughAndNoMore(t *testing.T) {
 	cp := testcontrolplane.StartForTest(t)
 	admin := clientset.NewForConfigOrDie(cp.Config)
 	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	kubectl(t, cp, "", "apply", "-k", repoFile(t, "deploy"))
-	kubectl(t, cp, "", "wait", "--for=condition=Established", "--timeout="+waitTimeout.String(), "crd/mydemos.crddemo.k8s.io")
+	applyDeploy(t, cp)
 
 	saConfig := serviceAccountConfig(t, cp)
 	env := append(os.Environ(), "POD_NAMESPACE="+deployNamespace)
