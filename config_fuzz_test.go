@@ -13,18 +13,6 @@ import (
 	"github.com/domac/crddemo/internal/version"
 )
 
-// isolateKubeconfig keeps loadRESTConfig away from the machine's own
-// kubeconfig and cluster for the rest of tb: $KUBECONFIG names a file that
-// does not exist, which clientcmd skips, and there is no in-cluster config.
-// $KUBECONFIG is what counts: clientcmd reads $HOME once, when it starts.
-func isolateKubeconfig(tb testing.TB) {
-	tb.Helper()
-	home := tb.TempDir()
-	tb.Setenv("HOME", home)
-	tb.Setenv("KUBECONFIG", filepath.Join(home, "absent"))
-	tb.Setenv("KUBERNETES_SERVICE_HOST", "")
-}
-
 // fuzzKubeconfig is a kubeconfig for user, whose credentials follow
 // "user:" with six spaces of indentation, for the server named.
 func fuzzKubeconfig(server, user string) []byte {

@@ -57,10 +57,10 @@ func TestLoadRESTConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			// Isolate from the machine's own kubeconfig and cluster.
-			t.Setenv("HOME", t.TempDir())
-			t.Setenv("KUBECONFIG", tt.envConfig)
-			t.Setenv("KUBERNETES_SERVICE_HOST", "")
+			isolateKubeconfig(t)
+			if tt.envConfig != "" {
+				t.Setenv("KUBECONFIG", tt.envConfig)
+			}
 			tt.opts.kubeAPIQPS, tt.opts.kubeAPIBurst = 7, 9
 
 			config, err := loadRESTConfig(&tt.opts)
@@ -101,4 +101,16 @@ func TestLeaseNamespace(t *testing.T) {
 	if got := leaseNamespace(""); got != "crddemo-system" {
 		t.Errorf("with POD_NAMESPACE set: %q, want crddemo-system", got)
 	}
+}
+
+// isolateKubeconfig keeps loadRESTConfig away from the machine's own
+// kubeconfig and cluster for the rest of tb: $KUBECONFIG names a file that
+// does not exist, which clientcmd skips, and there is no in-cluster config.
+// $KUBECONFIG is what counts: clientcmd reads $HOME once, when it starts.
+func isolateKubeconfig(tb testing.TB) {
+	tb.Helper()
+	home := tb.TempDir()
+	tb.Setenv("HOME", home)
+	tb.Setenv("KUBECONFIG", filepath.Join(home, "absent"))
+	tb.Setenv("KUBERNETES_SERVICE_HOST", "")
 }
