@@ -2,6 +2,8 @@ module github.com/domac/crddemo
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	golang.org/x/mod v0.41.0
 	k8s.io/api v0.37.2
