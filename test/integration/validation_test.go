@@ -23,8 +23,10 @@ import (
 // that names the offending field.
 func TestAPIServerValidatesMydemos(t *testing.T) {
 	cp := testcontrolplane.StartForTest(t)
-	kubectl(t, cp, "", "apply", "-f", repoFile(t, "crd/mydemo.yaml"))
-	kubectl(t, cp, "", "wait", "--for=condition=Established", "--timeout=60s", "crd/mydemos.crddemo.k8s.io")
+	installCRD(t, cp)
+	// For a moment after the CRD is Established the API server answers
+	// creates with 404, which would hide the validation errors under test.
+	createMydemos(t, clientset.NewForConfigOrDie(cp.Config), "valid", 1)
 	mydemos := dynamic.NewForConfigOrDie(cp.Config).Resource(crddemov1.SchemeGroupVersion.WithResource("mydemos")).
 		Namespace("default")
 
