@@ -7,23 +7,9 @@ import (
 	"testing"
 )
 
-const testKubeconfig = `apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: https://kubeconfig.example:6443
-contexts:
-- name: test
-  context:
-    cluster: test
-    user: test
-current-context: test
-users:
-- name: test
-  user:
-    token: secret
-`
+// testKubeconfig is a valid kubeconfig with a token, for the server
+// https://kubeconfig.example:6443.
+var testKubeconfig = string(fuzzKubeconfig("https://kubeconfig.example:6443", "      token: secret\n"))
 
 func TestLoadRESTConfig(t *testing.T) {
 	dir := t.TempDir()

@@ -12,7 +12,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 
@@ -129,13 +128,9 @@ func TestFaultLongPartition(t *testing.T) {
 	// Forbidden status writes fail fast: wait until every key has failed
 	// more often than the old cap allowed, then cut crddemo off as well.
 	oldCap := 15 * float64(len(names))
-	err := wait.PollUntilContextTimeout(t.Context(), pollInterval, waitTimeout, true, func(ctx context.Context) (bool, error) {
-		m, err := harness.Scrape(ctx, crddemo.metrics)
-		return err == nil && m.Sum("workqueue_retries_total", map[string]string{"name": "mydemos"}) > oldCap, nil
+	crddemo.waitMetrics(t, "the keys are retried more than 15 times each", func(m harness.Metrics) bool {
+		return m.Sum("workqueue_retries_total", map[string]string{"name": "mydemos"}) > oldCap
 	})
-	if err != nil {
-		t.Fatalf("the keys were never retried more than 15 times each: %v", err)
-	}
 	if err := proxy.Cut(); err != nil {
 		t.Fatal(err)
 	}

@@ -43,13 +43,9 @@ func requireNoneLost(t *testing.T, client clientset.Interface, kube kubernetes.I
 // shows that the fault is in effect.
 func waitSyncErrors(t *testing.T, crddemo *crddemoProcess) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(t.Context(), pollInterval, waitTimeout, true, func(ctx context.Context) (bool, error) {
-		m, err := harness.Scrape(ctx, crddemo.metrics)
-		return err == nil && m.Sum("crddemo_syncs_total", map[string]string{"result": "error"}) > 0, nil
+	crddemo.waitMetrics(t, "crddemo fails a sync under the fault", func(m harness.Metrics) bool {
+		return m.Sum("crddemo_syncs_total", map[string]string{"result": "error"}) > 0
 	})
-	if err != nil {
-		t.Fatalf("crddemo never failed a sync under the fault: %v", err)
-	}
 }
 
 // TestFaultForbiddenThenAllowed runs crddemo as deploy/'s ServiceAccount and
@@ -218,14 +214,10 @@ func TestFaultSIGTERMWithAFullQueue(t *testing.T) {
 	// A low QPS keeps the queue full for the whole of the first run.
 	args := []string{"--kubeconfig=" + cp.KubeconfigPath, "--kube-api-qps=10", "--kube-api-burst=10"}
 	first := startCrddemo(t, nil, args...)
-	err := wait.PollUntilContextTimeout(t.Context(), pollInterval, waitTimeout, true, func(ctx context.Context) (bool, error) {
-		m, err := harness.Scrape(ctx, first.metrics)
-		return err == nil && m.Sum("crddemo_syncs_total", map[string]string{"result": "success"}) >= 5 &&
-			m.Sum("workqueue_depth", map[string]string{"name": "mydemos"}) > 100, nil
+	first.waitMetrics(t, "crddemo has a full queue and syncs under way", func(m harness.Metrics) bool {
+		return m.Sum("crddemo_syncs_total", map[string]string{"result": "success"}) >= 5 &&
+			m.Sum("workqueue_depth", map[string]string{"name": "mydemos"}) > 100
 	})
-	if err != nil {
-		t.Fatalf("crddemo never had a full queue and syncs under way: %v", err)
-	}
 	stopped := time.Now()
 	if code := first.stop(t); code != 0 {
 		t.Errorf("exit code after SIGTERM with a full queue = %d, want 0", code)

@@ -118,13 +118,9 @@ func TestLeaderElectionFailover(t *testing.T) {
 // waitLeader waits until p says, through its leader gauge, that it leads.
 func waitLeader(t *testing.T, p *crddemoProcess) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(t.Context(), pollInterval, waitTimeout, true, func(ctx context.Context) (bool, error) {
-		m, err := harness.Scrape(ctx, p.metrics)
-		return err == nil && m.Sum("leader_election_master_status", map[string]string{"name": "crddemo"}) == 1, nil
+	p.waitMetrics(t, "crddemo reports leader_election_master_status 1", func(m harness.Metrics) bool {
+		return m.Sum("leader_election_master_status", map[string]string{"name": "crddemo"}) == 1
 	})
-	if err != nil {
-		t.Fatalf("crddemo never reported leader_election_master_status 1: %v", err)
-	}
 }
 
 // leaseHolder returns the identity that holds crddemo's Lease.

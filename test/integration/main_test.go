@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
+
 	"github.com/domac/crddemo/internal/controlplane"
 	"github.com/domac/crddemo/internal/harness"
 	"github.com/domac/crddemo/internal/process"
@@ -111,6 +113,19 @@ func (p *crddemoProcess) waitReady(t *testing.T) {
 	defer cancel()
 	if err := harness.WaitReady(ctx, p.probes); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// waitMetrics waits until crddemo's /metrics satisfy cond, which what
+// describes for the failure message.
+func (p *crddemoProcess) waitMetrics(t *testing.T, what string, cond func(harness.Metrics) bool) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(t.Context(), pollInterval, waitTimeout, true, func(ctx context.Context) (bool, error) {
+		m, err := harness.Scrape(ctx, p.metrics)
+		return err == nil && cond(m), nil
+	})
+	if err != nil {
+		t.Fatalf("waiting until %s: %v", what, err)
 	}
 }
 
