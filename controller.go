@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"sync"
@@ -10,13 +9,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
+	"github.com/domac/crddemo/internal/synced"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
 	informers "github.com/domac/crddemo/pkg/client/informers/externalversions/crddemo/v1"
@@ -25,7 +23,8 @@ import (
 
 const (
 	// syncTimeout bounds one sync, so that a hung API call cannot keep a
-	// worker, or a graceful shutdown, waiting forever.
+	// worker, or a graceful shutdown, waiting forever. With leader election
+	// the lease bounds it sooner (see Run).
 	syncTimeout = 30 * time.Second
 
 	// firstRetryDelay is the backoff after a key's first failure; it doubles
@@ -49,6 +48,9 @@ type Controller struct {
 	synced   cache.InformerSynced
 	queue    workqueue.TypedRateLimitingInterface[cache.ObjectName]
 	recorder eventRecorder
+	// written keeps one Synced event per generation when a key is synced
+	// again before the cache shows crddemo's last write of it.
+	written *ownWrites
 }
 
 // NewController wires the informer's events into a rate-limited workqueue.
@@ -63,6 +65,7 @@ func NewController(ctx context.Context, client clientset.Interface, informer inf
 		lister:   informer.Lister(),
 		synced:   informer.Informer().HasSynced,
 		recorder: recorder,
+		written:  newOwnWrites(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(rateLimiter,
 			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "mydemos"}),
 	}
@@ -81,6 +84,9 @@ func NewController(ctx context.Context, client clientset.Interface, informer inf
 
 // handleAdd queues a Mydemo that the informer saw for the first time.
 func (c *Controller) handleAdd(obj any) {
+	if demo, ok := obj.(*crddemov1.Mydemo); ok {
+		c.written.observe(demo)
+	}
 	c.enqueue(obj)
 }
 
@@ -92,6 +98,9 @@ func (c *Controller) handleAdd(obj any) {
 func (c *Controller) handleUpdate(oldObj, newObj any) {
 	oldDemo, oldOK := oldObj.(*crddemov1.Mydemo)
 	newDemo, newOK := newObj.(*crddemov1.Mydemo)
+	if newOK {
+		c.written.observe(newDemo)
+	}
 	if oldOK && newOK && nothingToDo(oldDemo, newDemo) {
 		return
 	}
@@ -103,7 +112,7 @@ func (c *Controller) handleUpdate(oldObj, newObj any) {
 // labels and the annotations) and left a status that is current.
 func nothingToDo(old, new *crddemov1.Mydemo) bool {
 	return old.Generation == new.Generation && maps.Equal(old.Labels, new.Labels) &&
-		maps.Equal(old.Annotations, new.Annotations) && statusIsCurrent(new)
+		maps.Equal(old.Annotations, new.Annotations) && synced.IsCurrent(new)
 }
 
 // handleDelete queues a deleted Mydemo. When the informer missed the delete
@@ -131,7 +140,13 @@ func (c *Controller) enqueue(obj any) {
 // Run waits for the informer's cache, then runs workers until ctx is
 // cancelled. On cancellation it stops handing out keys and returns once every
 // in-flight sync has finished.
-func (c *Controller) Run(ctx context.Context, workers int) {
+//
+// Syncs run under writeCtx, not ctx: a sync that has started finishes when
+// shutdown begins, so that its event and status are not cut off halfway, but
+// stops at once when writeCtx ends. With leader election writeCtx ends when
+// this replica's Lease may have passed to another, so that no write is sent
+// after that (ctx is cancelled then too); without it, writeCtx never ends.
+func (c *Controller) Run(ctx, writeCtx context.Context, workers int) {
 	defer utilruntime.HandleCrashWithContext(ctx)
 	logger := klog.FromContext(ctx)
 
@@ -154,7 +169,7 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 
 	logger.Info("Starting workers", "count", workers)
 	for range workers {
-		wg.Go(func() { c.runWorker(ctx) })
+		wg.Go(func() { c.runWorker(ctx, writeCtx) })
 	}
 	logger.Info("Started workers")
 
@@ -163,14 +178,14 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 }
 
 // runWorker processes keys one at a time until the queue shuts down.
-func (c *Controller) runWorker(ctx context.Context) {
-	for c.processNextWorkItem(ctx) {
+func (c *Controller) runWorker(ctx, writeCtx context.Context) {
+	for c.processNextWorkItem(ctx, writeCtx) {
 	}
 }
 
 // processNextWorkItem takes one key off the queue, syncs it and decides
 // whether it must be retried. It returns false when the worker should stop.
-func (c *Controller) processNextWorkItem(ctx context.Context) bool {
+func (c *Controller) processNextWorkItem(ctx, writeCtx context.Context) bool {
 	key, shutdown := c.queue.Get()
 	if shutdown {
 		return false
@@ -183,9 +198,7 @@ func (c *Controller) processNextWorkItem(ctx context.Context) bool {
 	}
 
 	logger := klog.LoggerWithValues(klog.FromContext(ctx), "mydemo", key)
-	// A sync that has started runs to completion even if shutdown begins,
-	// so that its status write and event are not cut off halfway.
-	syncCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), syncTimeout)
+	syncCtx, cancel := context.WithTimeout(writeCtx, syncTimeout)
 	defer cancel()
 	started := time.Now()
 	err := c.syncMydemo(klog.NewContext(syncCtx, logger), key)
@@ -213,6 +226,12 @@ func (c *Controller) handleErr(logger klog.Logger, key cache.ObjectName, err err
 	}
 	retries := c.queue.NumRequeues(key)
 	c.queue.AddRateLimited(key)
+	if apierrors.IsConflict(err) {
+		// The Mydemo changed after the cache saw it: the retry syncs what
+		// it is now, which is nothing for the log to worry about.
+		logger.V(2).Info("Mydemo changed during its sync; will retry", "err", err, "retries", retries)
+		return
+	}
 	if retries < loggedFirstFailures || retries%loggedFailureEvery == 0 {
 		logger.Error(err, "Error syncing mydemo; will retry", "retries", retries)
 		return
@@ -230,6 +249,7 @@ func (c *Controller) syncMydemo(ctx context.Context, key cache.ObjectName) error
 		// firewall rules) would release them here. crddemo makes none.
 		logger.Info("Mydemo does not exist in local cache, will delete it")
 		logger.Info("Deleting mydemo")
+		c.written.forget(key)
 		logger.Info("Successfully synced")
 		return nil
 	}
@@ -237,12 +257,19 @@ func (c *Controller) syncMydemo(ctx context.Context, key cache.ObjectName) error
 		return fmt.Errorf("getting mydemo %s from the cache: %w", key, err)
 	}
 
+	// A Mydemo being deleted, waiting for another controller's finalizer,
+	// is past syncing: its deletion path runs once it is gone.
+	if demo.DeletionTimestamp != nil {
+		logger.V(4).Info("Mydemo is being deleted; nothing to sync", "resourceVersion", demo.ResourceVersion)
+		return nil
+	}
 	// Writing an unchanged status would trigger another update event and
 	// another sync, forever; recording the event only with a new status keeps
 	// one Synced event per change, not one per sync. Such a sync (after a
 	// restart, or a retry that an earlier one made needless) has nothing to
-	// tell a user, so it logs only at -v=4.
-	if statusIsCurrent(demo) {
+	// tell a user, so it logs only at -v=4. So does one that reads the cache
+	// from before crddemo's own status write: that write covers it.
+	if synced.IsCurrent(demo) || c.written.cacheIsBehind(demo) {
 		logger.V(4).Info("Try to process mydemo; status already up to date", "resourceVersion", demo.ResourceVersion,
 			"generation", demo.Generation)
 		return nil
@@ -252,35 +279,26 @@ func (c *Controller) syncMydemo(ctx context.Context, key cache.ObjectName) error
 
 	// The event is written before the status, and the sync succeeds only when
 	// both are: a current status therefore proves that its event was written,
-	// and a failed write of either is retried until both are there. If the
-	// status write fails after the event, the retry writes the event once
-	// more rather than never.
-	if err := c.recorder.Event(ctx, demo, corev1.EventTypeNormal, reasonSynced, messageSynced); err != nil {
-		return err
+	// and a failed write of either is retried. A retry after a failed status
+	// write does not write the event again.
+	if !c.written.hasEvent(demo) {
+		err := c.recorder.Event(ctx, demo, corev1.EventTypeNormal, synced.Reason, synced.Message)
+		if apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
+			// Nothing can be created in a namespace being deleted, and the
+			// Mydemo goes with it: its deletion path runs then.
+			logger.Info("Namespace is being deleted; not syncing mydemo")
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		c.written.eventWritten(demo)
 	}
-	if err := c.writeStatus(ctx, demo); err != nil {
+	written, err := synced.WriteStatus(ctx, c.client, demo)
+	if err != nil {
 		return fmt.Errorf("updating status of mydemo %s: %w", key, err)
 	}
+	c.written.statusWritten(demo, written.ResourceVersion)
 	logger.Info("Successfully synced")
 	return nil
-}
-
-// writeStatus writes the status that a sync of demo reports with a merge
-// patch of the status subresource. Unlike an update it carries no
-// resourceVersion, so a user's concurrent change of the spec or labels does
-// not make it fail with a conflict: the status says which generation it
-// observed, and the user's change is synced next. The object's UID in the
-// patch is a precondition, so that a Mydemo deleted and created again under
-// the same name is not given the old one's status.
-func (c *Controller) writeStatus(ctx context.Context, demo *crddemov1.Mydemo) error {
-	patch, err := json.Marshal(map[string]any{
-		"metadata": map[string]any{"uid": demo.UID},
-		"status":   syncedStatus(demo),
-	})
-	if err != nil {
-		return err
-	}
-	_, err = c.client.CrddemoV1().Mydemos(demo.Namespace).Patch(ctx, demo.Name, types.MergePatchType, patch,
-		metav1.PatchOptions{FieldManager: fieldManager}, "status")
-	return err
 }

@@ -9,6 +9,7 @@ import (
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	"k8s.io/klog/v2"
 
+	"github.com/domac/crddemo/internal/synced"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 )
 
@@ -31,7 +32,7 @@ func BenchmarkHandlerToSync(b *testing.B) {
 	b.ResetTimer()
 	for _, demo := range demos {
 		f.controller.handleAdd(demo)
-		f.controller.processNextWorkItem(ctx)
+		f.controller.processNextWorkItem(ctx, ctx)
 	}
 	b.StopTimer()
 	if got := len(f.recorder.recorded()); got != b.N {
@@ -45,7 +46,7 @@ func BenchmarkOwnStatusWriteSkipped(b *testing.B) {
 	behind := newMydemo("example-mydemo", 1)
 	current := behind.DeepCopy()
 	current.ResourceVersion = "2"
-	current.Status = syncedStatus(current)
+	current.Status = synced.Status(current)
 	f := newFixture(b)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -66,7 +67,7 @@ func BenchmarkEventRecorder(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			i++
-			if err := recorder.Event(ctx, newMydemo(fmt.Sprintf("demo-%d", i), 1), corev1.EventTypeNormal, reasonSynced, messageSynced); err != nil {
+			if err := recorder.Event(ctx, newMydemo(fmt.Sprintf("demo-%d", i), 1), corev1.EventTypeNormal, synced.Reason, synced.Message); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -76,7 +77,7 @@ func BenchmarkEventRecorder(b *testing.B) {
 		demo := newMydemo("example-mydemo", 1)
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := recorder.Event(ctx, demo, corev1.EventTypeNormal, reasonSynced, messageSynced); err != nil {
+			if err := recorder.Event(ctx, demo, corev1.EventTypeNormal, synced.Reason, synced.Message); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2/ktesting"
 
+	"github.com/domac/crddemo/internal/synced"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 )
 
@@ -130,10 +132,10 @@ func FuzzSyncDecision(f *testing.F) {
 	addStatusSeeds(f, false, false)
 	addStatusSeeds(f, true, false)
 	addStatusSeeds(f, false, true)
-	f.Fuzz(func(t *testing.T, generation, observed int64, synced bool, status, reason, message string,
+	f.Fuzz(func(t *testing.T, generation, observed int64, hasSynced bool, status, reason, message string,
 		conditionObserved, transitionUnixNano int64, otherType, otherCondition string, failEvent, failStatus bool) {
 		// As the API server stores it: times in whole seconds.
-		demo := asStored(t, fuzzedMydemo(generation, fuzzedStatus{observed, synced, status, reason, message,
+		demo := asStored(t, fuzzedMydemo(generation, fuzzedStatus{observed, hasSynced, status, reason, message,
 			conditionObserved, transitionUnixNano, otherType, otherCondition}))
 		fx := newFixture(t, demo)
 		fx.fillCache(demo)
@@ -145,7 +147,7 @@ func FuzzSyncDecision(f *testing.F) {
 				return true, nil, errStatusRefused
 			})
 		}
-		wasCurrent := statusIsCurrent(demo)
+		wasCurrent := synced.IsCurrent(demo)
 		// The cache holds demo itself; input is what it held before.
 		input := demo.DeepCopy()
 		_, ctx := ktesting.NewTestContext(t)
@@ -167,19 +169,37 @@ func FuzzSyncDecision(f *testing.F) {
 					err, events, len(updates))
 			}
 		default:
-			synced := recordedEvent{object: "default/example-mydemo", eventType: corev1.EventTypeNormal, reason: reasonSynced, message: messageSynced}
-			if len(events) != 1 || events[0] != synced {
-				t.Fatalf("events = %+v, want one %+v", events, synced)
+			wantEvent := recordedEvent{object: "default/example-mydemo", eventType: corev1.EventTypeNormal, reason: synced.Reason, message: synced.Message}
+			if len(events) != 1 || events[0] != wantEvent {
+				t.Fatalf("events = %+v, want one %+v", events, wantEvent)
 			}
 			if len(updates) != 1 {
 				t.Fatalf("status written %d times, want once", len(updates))
 			}
-			// The patch sets the status, to what a sync writes, and names
-			// the object's UID as a precondition; nothing else.
-			checkSyncedStatus(t, input, updates[0].Status, before, after)
-			want := &crddemov1.Mydemo{ObjectMeta: metav1.ObjectMeta{UID: input.UID}, Status: updates[0].Status}
+			// The apply names the object at the resourceVersion the cache
+			// saw, as a precondition, and sets only what crddemo owns: the
+			// generation observed and the Synced condition of the status
+			// that a sync writes. Other conditions are not in it, so that
+			// the API server leaves them as they are.
+			var written crddemov1.MydemoStatus
+			if len(updates[0].Status.Conditions) == 1 {
+				written = *input.Status.DeepCopy()
+				written.ObservedGeneration = updates[0].Status.ObservedGeneration
+				meta.RemoveStatusCondition(&written.Conditions, synced.ConditionType)
+				written.Conditions = append(written.Conditions, updates[0].Status.Conditions[0])
+			}
+			checkSyncedStatus(t, input, written, before, after)
+			want := &crddemov1.Mydemo{
+				TypeMeta: metav1.TypeMeta{APIVersion: crddemov1.SchemeGroupVersion.String(), Kind: "Mydemo"},
+				ObjectMeta: metav1.ObjectMeta{Name: input.Name, Namespace: input.Namespace,
+					ResourceVersion: input.ResourceVersion},
+				Status: crddemov1.MydemoStatus{
+					ObservedGeneration: input.Generation,
+					Conditions:         []metav1.Condition{*meta.FindStatusCondition(written.Conditions, synced.ConditionType)},
+				},
+			}
 			if !reflect.DeepEqual(updates[0], want) {
-				t.Errorf("the status patch wrote\n%+v\nwant only the UID and the status", updates[0])
+				t.Errorf("the status apply wrote\n%+v\nwant\n%+v", updates[0], want)
 			}
 			if failStatus != errors.Is(err, errStatusRefused) || (!failStatus && err != nil) {
 				t.Errorf("error = %v, want the status write's refusal: %v", err, failStatus)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -20,6 +21,7 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/klog/v2/ktesting"
 
+	"github.com/domac/crddemo/internal/synced"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 	"github.com/domac/crddemo/pkg/client/clientset/versioned/fake"
 	informers "github.com/domac/crddemo/pkg/client/informers/externalversions"
@@ -89,6 +91,7 @@ func newFixture(t testing.TB, objects ...*crddemov1.Mydemo) *fixture {
 		runtimeObjects = append(runtimeObjects, obj)
 	}
 	f := &fixture{t: t, client: fake.NewSimpleClientset(runtimeObjects...), recorder: &fakeRecorder{}}
+	f.client.PrependReactor("patch", "mydemos", applyStatus(f.client.Tracker()))
 	f.factory = informers.NewSharedInformerFactory(f.client, 0)
 	_, ctx := ktesting.NewTestContext(t)
 	controller, err := NewController(ctx, f.client, f.factory.Crddemo().V1().Mydemos(), f.recorder, fastRateLimiter())
@@ -99,6 +102,39 @@ func newFixture(t testing.TB, objects ...*crddemov1.Mydemo) *fixture {
 	t.Cleanup(controller.queue.ShutDown)
 	t.Cleanup(f.factory.Shutdown)
 	return f
+}
+
+// applyStatus is a reactor that does what the API server does with
+// crddemo's server-side apply of the status, which the fake's tracker cannot:
+// it refuses a resourceVersion other than the stored one with a Conflict, and
+// sets observedGeneration and the conditions applied, leaving the others.
+// The stored object keeps its resourceVersion, as the fake never sets one.
+func applyStatus(tracker k8stesting.ObjectTracker) k8stesting.ReactionFunc {
+	return func(action k8stesting.Action) (bool, runtime.Object, error) {
+		patch, ok := action.(k8stesting.PatchAction)
+		if !ok || patch.GetSubresource() != "status" || patch.GetPatchType() != types.ApplyPatchType {
+			return false, nil, nil
+		}
+		applied := &crddemov1.Mydemo{}
+		if err := json.Unmarshal(patch.GetPatch(), applied); err != nil {
+			return true, nil, apierrors.NewBadRequest(err.Error())
+		}
+		obj, err := tracker.Get(action.GetResource(), action.GetNamespace(), patch.GetName())
+		if err != nil {
+			return true, nil, err
+		}
+		stored := obj.(*crddemov1.Mydemo).DeepCopy()
+		if applied.ResourceVersion != "" && applied.ResourceVersion != stored.ResourceVersion {
+			return true, nil, apierrors.NewConflict(action.GetResource().GroupResource(), stored.Name,
+				errors.New("the object has been modified"))
+		}
+		stored.Status.ObservedGeneration = applied.Status.ObservedGeneration
+		for _, cond := range applied.Status.Conditions {
+			meta.RemoveStatusCondition(&stored.Status.Conditions, cond.Type)
+			stored.Status.Conditions = append(stored.Status.Conditions, cond)
+		}
+		return true, stored, tracker.Update(action.GetResource(), stored, action.GetNamespace())
+	}
 }
 
 // fillCache puts objects straight into the informer's cache, as if the
@@ -113,7 +149,7 @@ func (f *fixture) fillCache(objects ...*crddemov1.Mydemo) {
 	}
 }
 
-// statusUpdates returns the merge patches that the controller sent to the
+// statusUpdates returns the server-side applies that the controller sent to the
 // status subresource, in order, decoded into Mydemos. Any other kind of
 // write of the status fails the test.
 func (f *fixture) statusUpdates() []*crddemov1.Mydemo {
@@ -124,8 +160,8 @@ func (f *fixture) statusUpdates() []*crddemov1.Mydemo {
 			continue
 		}
 		patch, ok := action.(k8stesting.PatchAction)
-		if !ok || patch.GetPatchType() != types.MergePatchType {
-			f.t.Fatalf("status written by %s, want a merge patch", action.GetVerb())
+		if !ok || patch.GetPatchType() != types.ApplyPatchType {
+			f.t.Fatalf("status written by %s, want a server-side apply", action.GetVerb())
 		}
 		demo := &crddemov1.Mydemo{}
 		if err := json.Unmarshal(patch.GetPatch(), demo); err != nil {
@@ -153,7 +189,7 @@ func withSyncedStatus(demo *crddemov1.Mydemo, observed int64, transition time.Ti
 	demo.Status = crddemov1.MydemoStatus{
 		ObservedGeneration: observed,
 		Conditions: []metav1.Condition{{
-			Type: conditionSynced, Status: metav1.ConditionTrue, Reason: reasonSynced, Message: messageSynced,
+			Type: synced.ConditionType, Status: metav1.ConditionTrue, Reason: synced.Reason, Message: synced.Message,
 			ObservedGeneration: observed, LastTransitionTime: metav1.NewTime(transition),
 		}},
 	}
@@ -162,7 +198,7 @@ func withSyncedStatus(demo *crddemov1.Mydemo, observed int64, transition time.Ti
 
 func TestSyncMydemo(t *testing.T) {
 	yesterday := time.Now().Add(-24 * time.Hour).Truncate(time.Second)
-	synced := recordedEvent{object: "default/example-mydemo", eventType: corev1.EventTypeNormal, reason: reasonSynced, message: messageSynced}
+	syncedEvent := recordedEvent{object: "default/example-mydemo", eventType: corev1.EventTypeNormal, reason: synced.Reason, message: synced.Message}
 
 	tests := []struct {
 		name          string
@@ -181,7 +217,7 @@ func TestSyncMydemo(t *testing.T) {
 			name:         "new object gets a status and a Synced event",
 			cached:       newMydemo("example-mydemo", 1),
 			wantObserved: 1,
-			wantEvents:   []recordedEvent{synced},
+			wantEvents:   []recordedEvent{syncedEvent},
 			wantLog:      []string{`Try to process mydemo`, `resourceVersion="1"`, `generation=1`, `ip="127.0.0.1"`, `port=8080`},
 		},
 		{
@@ -189,7 +225,7 @@ func TestSyncMydemo(t *testing.T) {
 			cached:         withSyncedStatus(newMydemo("example-mydemo", 2), 1, yesterday),
 			wantObserved:   2,
 			wantTransition: yesterday,
-			wantEvents:     []recordedEvent{synced},
+			wantEvents:     []recordedEvent{syncedEvent},
 		},
 		{
 			name:    "up-to-date status is not written again and records no event",
@@ -206,7 +242,7 @@ func TestSyncMydemo(t *testing.T) {
 			cached:        newMydemo("example-mydemo", 1),
 			failingStatus: true,
 			wantObserved:  1,
-			wantEvents:    []recordedEvent{synced},
+			wantEvents:    []recordedEvent{syncedEvent},
 			wantErr:       "updating status of mydemo default/example-mydemo: etcd is on fire",
 		},
 		{
@@ -275,13 +311,13 @@ func checkStatusWrite(t *testing.T, updates []*crddemov1.Mydemo, observed int64,
 	if status.ObservedGeneration != observed {
 		t.Errorf("status.observedGeneration = %d, want %d", status.ObservedGeneration, observed)
 	}
-	cond := meta.FindStatusCondition(status.Conditions, conditionSynced)
+	cond := meta.FindStatusCondition(status.Conditions, synced.ConditionType)
 	if cond == nil {
-		t.Fatalf("status has no %s condition: %+v", conditionSynced, status)
+		t.Fatalf("status has no %s condition: %+v", synced.ConditionType, status)
 	}
-	if cond.Status != metav1.ConditionTrue || cond.Reason != reasonSynced || cond.Message != messageSynced ||
+	if cond.Status != metav1.ConditionTrue || cond.Reason != synced.Reason || cond.Message != synced.Message ||
 		cond.ObservedGeneration != observed {
-		t.Errorf("condition = %+v, want True/%s/%q at generation %d", cond, reasonSynced, messageSynced, observed)
+		t.Errorf("condition = %+v, want True/%s/%q at generation %d", cond, synced.Reason, synced.Message, observed)
 	}
 	if !transition.IsZero() && !cond.LastTransitionTime.Time.Equal(transition) {
 		t.Errorf("lastTransitionTime = %v, want it kept at %v", cond.LastTransitionTime, transition)
@@ -316,7 +352,7 @@ func TestEventHandlersQueueKeys(t *testing.T) {
 	newSpec := changed(demo, func(d *crddemov1.Mydemo) { d.Generation, d.Spec.Port = 2, 9090 })
 	newLabel := changed(demo, func(d *crddemov1.Mydemo) { d.Labels = map[string]string{"team": "a"} })
 	newAnnotation := changed(demo, func(d *crddemov1.Mydemo) { d.Annotations = map[string]string{"note": "x"} })
-	ownStatusWrite := changed(behind, func(d *crddemov1.Mydemo) { d.Status = syncedStatus(d) })
+	ownStatusWrite := changed(behind, func(d *crddemov1.Mydemo) { d.Status = synced.Status(d) })
 	statusWiped := changed(demo, func(d *crddemov1.Mydemo) { d.Status = crddemov1.MydemoStatus{} })
 	key := cache.ObjectName{Namespace: "default", Name: "example-mydemo"}
 

@@ -17,18 +17,8 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
+	"github.com/domac/crddemo/internal/synced"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
-)
-
-const (
-	// reasonSynced and messageSynced describe a successful sync, in the Synced
-	// event and in the Synced status condition alike.
-	reasonSynced  = "Synced"
-	messageSynced = "Mydemo synced successfully"
-
-	// eventSource is the component that `kubectl describe` shows as the
-	// event's source.
-	eventSource = "crddemo"
 )
 
 // eventRecorder records Kubernetes Events about Mydemo objects, which users
@@ -84,7 +74,7 @@ func (r *apiEventRecorder) Event(ctx context.Context, demo *crddemov1.Mydemo, ev
 	logger.Info("Event occurred", "object", klog.KObj(demo), "kind", "Mydemo",
 		"type", eventType, "reason", reason, "message", message)
 
-	correlated, err := r.correlator.EventCorrelate(r.newEvent(demo, eventType, reason, message))
+	correlated, err := r.correlator.EventCorrelate(synced.NewEvent(demo, eventType, reason, message, r.host, r.instance, time.Now()))
 	if err != nil {
 		return fmt.Errorf("correlating the %s event of mydemo %s: %w", reason, klog.KObj(demo), err)
 	}
@@ -133,37 +123,6 @@ func (r *apiEventRecorder) write(ctx context.Context, correlated *record.EventCo
 		observeEventWrite("created")
 	}
 	return written, err
-}
-
-// newEvent is a core/v1 Event about demo, as `kubectl describe` shows them.
-func (r *apiEventRecorder) newEvent(demo *crddemov1.Mydemo, eventType, reason, message string) *corev1.Event {
-	now := metav1.NewTime(time.Now())
-	return &corev1.Event{
-		ObjectMeta: metav1.ObjectMeta{
-			// A name of its own, unique by the clock as client-go's recorder
-			// makes them, so that a create retried after a lost answer finds
-			// the Event it made instead of making a second.
-			Name:      fmt.Sprintf("%s.%x", demo.Name, now.UnixNano()),
-			Namespace: demo.Namespace,
-		},
-		InvolvedObject: corev1.ObjectReference{
-			APIVersion:      crddemov1.SchemeGroupVersion.String(),
-			Kind:            "Mydemo",
-			Namespace:       demo.Namespace,
-			Name:            demo.Name,
-			UID:             demo.UID,
-			ResourceVersion: demo.ResourceVersion,
-		},
-		Type:                eventType,
-		Reason:              reason,
-		Message:             message,
-		Source:              corev1.EventSource{Component: eventSource, Host: r.host},
-		ReportingController: eventSource,
-		ReportingInstance:   r.instance,
-		FirstTimestamp:      now,
-		LastTimestamp:       now,
-		Count:               1,
-	}
 }
 
 // isTransient reports whether a failed API call may work if simply tried

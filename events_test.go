@@ -15,6 +15,8 @@ import (
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/klog/v2/ktesting"
+
+	"github.com/domac/crddemo/internal/synced"
 )
 
 func TestAPIEventRecorderWritesEvent(t *testing.T) {
@@ -24,7 +26,7 @@ func TestAPIEventRecorderWritesEvent(t *testing.T) {
 	demo.UID = types.UID("8a6d17f7-17f3-4a1d-8250-bb092678ae7e")
 	_, ctx := ktesting.NewTestContext(t)
 
-	if err := recorder.Event(ctx, demo, corev1.EventTypeNormal, reasonSynced, messageSynced); err != nil {
+	if err := recorder.Event(ctx, demo, corev1.EventTypeNormal, synced.Reason, synced.Message); err != nil {
 		t.Fatal(err)
 	}
 
@@ -65,7 +67,7 @@ func TestAPIEventRecorderAggregatesRepeats(t *testing.T) {
 	_, ctx := ktesting.NewTestContext(t)
 
 	for range 3 {
-		if err := recorder.Event(ctx, demo, corev1.EventTypeNormal, reasonSynced, messageSynced); err != nil {
+		if err := recorder.Event(ctx, demo, corev1.EventTypeNormal, synced.Reason, synced.Message); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -90,7 +92,7 @@ func TestAPIEventRecorderAggregatesRepeats(t *testing.T) {
 		t.Errorf("%d creates and %d patches, want the first event created and the repeats patched", creates, patches)
 	}
 	// Another object's event is an Event of its own.
-	if err := recorder.Event(ctx, newMydemo("other", 1), corev1.EventTypeNormal, reasonSynced, messageSynced); err != nil {
+	if err := recorder.Event(ctx, newMydemo("other", 1), corev1.EventTypeNormal, synced.Reason, synced.Message); err != nil {
 		t.Fatal(err)
 	}
 	if events, _ := client.CoreV1().Events("default").List(context.Background(), metav1.ListOptions{}); len(events.Items) != 2 {
@@ -111,7 +113,7 @@ func TestAPIEventRecorderRetriesTransientFailures(t *testing.T) {
 	recorder.backoff.Duration = time.Millisecond
 	_, ctx := ktesting.NewTestContext(t)
 
-	if err := recorder.Event(ctx, newMydemo("example-mydemo", 1), corev1.EventTypeNormal, reasonSynced, messageSynced); err != nil {
+	if err := recorder.Event(ctx, newMydemo("example-mydemo", 1), corev1.EventTypeNormal, synced.Reason, synced.Message); err != nil {
 		t.Fatalf("Event after two transient failures: %v", err)
 	}
 	if tries != 3 {
@@ -129,7 +131,7 @@ func TestAPIEventRecorderReportsAFailedWrite(t *testing.T) {
 	recorder := newAPIEventRecorder(client.CoreV1(), "node-1", "node-1_abc")
 	_, ctx := ktesting.NewTestContext(t)
 
-	err := recorder.Event(ctx, newMydemo("example-mydemo", 1), corev1.EventTypeNormal, reasonSynced, messageSynced)
+	err := recorder.Event(ctx, newMydemo("example-mydemo", 1), corev1.EventTypeNormal, synced.Reason, synced.Message)
 	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "writing the Synced event of mydemo default/example-mydemo") {
 		t.Fatalf("error = %v, want the Forbidden error, saying what was being written", err)
 	}

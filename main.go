@@ -28,8 +28,9 @@ import (
 	"github.com/domac/crddemo/internal/version"
 )
 
-// leaderWatchdogTimeout is how long past its renew deadline a leader may go
-// without renewing before /healthz fails and the kubelet restarts it.
+// leaderWatchdogTimeout is how long past the lease duration since its last
+// renewal a leader may go before /healthz fails and the kubelet restarts it
+// (client-go's watchdog counts from the renewal it last saw).
 const leaderWatchdogTimeout = 20 * time.Second
 
 func main() {
@@ -127,10 +128,11 @@ func runController(ctx context.Context, cfg *config) error {
 	cfg.informers.Start(ctx.Done())
 
 	if cfg.leaderElection == nil {
-		controller.Run(ctx, cfg.workers)
+		// A lone replica may write for as long as it runs.
+		controller.Run(ctx, context.WithoutCancel(ctx), cfg.workers)
 		return nil
 	}
-	return leaderelection.Run(ctx, cfg.leaseClient.CoordinationV1(), *cfg.leaderElection, watchdog, func(ctx context.Context) {
-		controller.Run(ctx, cfg.workers)
+	return leaderelection.Run(ctx, cfg.leaseClient.CoordinationV1(), *cfg.leaderElection, watchdog, func(ctx, writeCtx context.Context) {
+		controller.Run(ctx, writeCtx, cfg.workers)
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/domac/crddemo/internal/synced"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 )
 
@@ -36,18 +37,18 @@ func addStatusSeeds(f *testing.F, extra ...any) {
 		// A new Mydemo, never synced.
 		{1, fuzzedStatus{}},
 		// Synced at generation 1, and the spec has changed since.
-		{2, fuzzedStatus{1, true, "True", reasonSynced, messageSynced, 1, yesterday, "", ""}},
+		{2, fuzzedStatus{1, true, "True", synced.Reason, synced.Message, 1, yesterday, "", ""}},
 		// Current: nothing to do.
-		{3, fuzzedStatus{3, true, "True", reasonSynced, messageSynced, 3, yesterday, "Ready", "False"}},
+		{3, fuzzedStatus{3, true, "True", synced.Reason, synced.Message, 3, yesterday, "Ready", "False"}},
 		// Current but for the condition's generation, or its message.
-		{3, fuzzedStatus{3, true, "True", reasonSynced, messageSynced, 2, yesterday, "", ""}},
-		{3, fuzzedStatus{3, true, "True", reasonSynced, "edited by hand", 3, yesterday, "", ""}},
+		{3, fuzzedStatus{3, true, "True", synced.Reason, synced.Message, 2, yesterday, "", ""}},
+		{3, fuzzedStatus{3, true, "True", synced.Reason, "edited by hand", 3, yesterday, "", ""}},
 		// A failed sync reported by some other writer.
 		{5, fuzzedStatus{5, true, "False", "Failed", "it broke", 5, yesterday, "Degraded", "True"}},
 		{5, fuzzedStatus{5, true, "Unknown", "", "", 0, 0, "", ""}},
 		// A True condition without a transition time, and odd generations.
-		{0, fuzzedStatus{0, true, "True", reasonSynced, messageSynced, 0, 0, "", ""}},
-		{math.MaxInt64, fuzzedStatus{math.MinInt64, true, "True", reasonSynced, messageSynced, -1, math.MinInt64, "Synced", ""}},
+		{0, fuzzedStatus{0, true, "True", synced.Reason, synced.Message, 0, 0, "", ""}},
+		{math.MaxInt64, fuzzedStatus{math.MinInt64, true, "True", synced.Reason, synced.Message, -1, math.MinInt64, "Synced", ""}},
 	} {
 		s := seed.s
 		args := append([]any{seed.generation, s.observed, s.synced, s.status, s.reason, s.message,
@@ -63,7 +64,7 @@ func fuzzedMydemo(generation int64, s fuzzedStatus) *crddemov1.Mydemo {
 	demo.Status.ObservedGeneration = s.observed
 	// The API server keeps one condition per type (listType=map), so the
 	// other condition is only added with a type of its own.
-	if s.otherType != "" && s.otherType != conditionSynced {
+	if s.otherType != "" && s.otherType != synced.ConditionType {
 		demo.Status.Conditions = append(demo.Status.Conditions, metav1.Condition{
 			Type: s.otherType, Status: metav1.ConditionStatus(s.otherCondition), Reason: "Other",
 			LastTransitionTime: metav1.NewTime(time.Unix(0, 1)),
@@ -75,7 +76,7 @@ func fuzzedMydemo(generation int64, s fuzzedStatus) *crddemov1.Mydemo {
 			transition = metav1.NewTime(time.Unix(0, s.transitionUnixNano))
 		}
 		demo.Status.Conditions = append(demo.Status.Conditions, metav1.Condition{
-			Type: conditionSynced, Status: metav1.ConditionStatus(s.status), Reason: s.reason, Message: s.message,
+			Type: synced.ConditionType, Status: metav1.ConditionStatus(s.status), Reason: s.reason, Message: s.message,
 			ObservedGeneration: s.conditionObserved, LastTransitionTime: transition,
 		})
 	}
@@ -85,9 +86,9 @@ func fuzzedMydemo(generation int64, s fuzzedStatus) *crddemov1.Mydemo {
 // wantCurrent says, from the fields themselves, whether demo's status is
 // what a sync writes: nothing else may make statusIsCurrent true or false.
 func wantCurrent(demo *crddemov1.Mydemo) bool {
-	cond := meta.FindStatusCondition(demo.Status.Conditions, conditionSynced)
+	cond := meta.FindStatusCondition(demo.Status.Conditions, synced.ConditionType)
 	return demo.Status.ObservedGeneration == demo.Generation && cond != nil &&
-		cond.Status == metav1.ConditionTrue && cond.Reason == reasonSynced && cond.Message == messageSynced &&
+		cond.Status == metav1.ConditionTrue && cond.Reason == synced.Reason && cond.Message == synced.Message &&
 		cond.ObservedGeneration == demo.Generation
 }
 
@@ -98,11 +99,11 @@ func checkSyncedStatus(t *testing.T, demo *crddemov1.Mydemo, got crddemov1.Mydem
 	if got.ObservedGeneration != demo.Generation {
 		t.Errorf("observedGeneration = %d, want the generation %d", got.ObservedGeneration, demo.Generation)
 	}
-	var synced []metav1.Condition
+	var syncedConds []metav1.Condition
 	others := 0
 	for _, cond := range got.Conditions {
-		if cond.Type == conditionSynced {
-			synced = append(synced, cond)
+		if cond.Type == synced.ConditionType {
+			syncedConds = append(syncedConds, cond)
 			continue
 		}
 		// Conditions of other types are kept as they were.
@@ -114,16 +115,16 @@ func checkSyncedStatus(t *testing.T, demo *crddemov1.Mydemo, got crddemov1.Mydem
 	if want := len(demo.Status.Conditions) - countSynced(demo.Status.Conditions); others != want {
 		t.Errorf("%d conditions of other types, want the %d there were", others, want)
 	}
-	if len(synced) != 1 {
-		t.Fatalf("%d %s conditions, want 1: %+v", len(synced), conditionSynced, got.Conditions)
+	if len(syncedConds) != 1 {
+		t.Fatalf("%d %s conditions, want 1: %+v", len(syncedConds), synced.ConditionType, got.Conditions)
 	}
-	cond := synced[0]
-	if cond.Status != metav1.ConditionTrue || cond.Reason != reasonSynced || cond.Message != messageSynced ||
+	cond := syncedConds[0]
+	if cond.Status != metav1.ConditionTrue || cond.Reason != synced.Reason || cond.Message != synced.Message ||
 		cond.ObservedGeneration != demo.Generation {
-		t.Errorf("condition = %+v, want True/%s/%q at generation %d", cond, reasonSynced, messageSynced, demo.Generation)
+		t.Errorf("condition = %+v, want True/%s/%q at generation %d", cond, synced.Reason, synced.Message, demo.Generation)
 	}
 	// lastTransitionTime is when the condition last changed status.
-	if old := meta.FindStatusCondition(demo.Status.Conditions, conditionSynced); old != nil && old.Status == metav1.ConditionTrue {
+	if old := meta.FindStatusCondition(demo.Status.Conditions, synced.ConditionType); old != nil && old.Status == metav1.ConditionTrue {
 		if !cond.LastTransitionTime.Equal(&old.LastTransitionTime) {
 			t.Errorf("lastTransitionTime = %v, want it kept at %v: the condition was True already", cond.LastTransitionTime, old.LastTransitionTime)
 		}
@@ -135,7 +136,7 @@ func checkSyncedStatus(t *testing.T, demo *crddemov1.Mydemo, got crddemov1.Mydem
 func countSynced(conditions []metav1.Condition) int {
 	n := 0
 	for _, cond := range conditions {
-		if cond.Type == conditionSynced {
+		if cond.Type == synced.ConditionType {
 			n++
 		}
 	}
@@ -148,17 +149,17 @@ func countSynced(conditions []metav1.Condition) int {
 // statusIsCurrent tells exactly when there is nothing to write.
 func FuzzSyncedStatus(f *testing.F) {
 	addStatusSeeds(f)
-	f.Fuzz(func(t *testing.T, generation, observed int64, synced bool, status, reason, message string,
+	f.Fuzz(func(t *testing.T, generation, observed int64, hasSynced bool, status, reason, message string,
 		conditionObserved, transitionUnixNano int64, otherType, otherCondition string) {
-		demo := fuzzedMydemo(generation, fuzzedStatus{observed, synced, status, reason, message,
+		demo := fuzzedMydemo(generation, fuzzedStatus{observed, hasSynced, status, reason, message,
 			conditionObserved, transitionUnixNano, otherType, otherCondition})
-		if got, want := statusIsCurrent(demo), wantCurrent(demo); got != want {
+		if got, want := synced.IsCurrent(demo), wantCurrent(demo); got != want {
 			t.Errorf("statusIsCurrent = %v, want %v for %+v at generation %d", got, want, demo.Status, generation)
 		}
 
 		input := demo.DeepCopy()
 		before := time.Now()
-		got := syncedStatus(demo)
+		got := synced.Status(demo)
 		after := time.Now()
 
 		// demo may be the informer cache's own object.
@@ -172,10 +173,10 @@ func FuzzSyncedStatus(f *testing.F) {
 
 		written := demo.DeepCopy()
 		written.Status = got
-		if !statusIsCurrent(written) {
+		if !synced.IsCurrent(written) {
 			t.Errorf("statusIsCurrent is false after a sync wrote %+v", got)
 		}
-		if again := syncedStatus(written); !reflect.DeepEqual(again, got) {
+		if again := synced.Status(written); !reflect.DeepEqual(again, got) {
 			t.Errorf("a second sync would write\n%+v\nover\n%+v", again, got)
 		}
 	})

@@ -31,13 +31,21 @@ var ErrLeaseLost = errors.New("lost the leader lease")
 var errElectionStopped = errors.New("leader election stopped")
 
 // Run campaigns for the Lease that cfg names until it acquires it or ctx is
-// done, then runs lead, whose context is cancelled when ctx is done or the
-// lease is lost. A standby returns nil as soon as ctx is done.
+// done, then runs lead. A standby returns nil as soon as ctx is done.
+//
+// lead gets two contexts. It should stop starting work when ctx is done:
+// when Run's ctx is done, the lease is lost, or writes must stop. writeCtx
+// bounds the writes themselves: it stays live through a graceful shutdown, so
+// that work in flight can finish, but is cancelled the moment the lease may
+// no longer be this candidate's, which is the renew deadline after the start
+// of the last successful renewal (see fence). Work that sends every request
+// under writeCtx therefore sends none once another candidate may lead.
 //
 // When ctx is done while leading, or lead returns on its own, Run waits for
 // lead to return, then releases the lease so that a standby takes over at
 // once, and returns nil. When the lease is lost first, Run returns
-// ErrLeaseLost at once, without waiting for lead.
+// ErrLeaseLost at once, without waiting for lead; writeCtx is cancelled by
+// then.
 //
 // leases should come from a client made with ClientConfig, so that no lease
 // request hangs. watchdog, if not nil, is told about the election, so that
@@ -47,7 +55,7 @@ var errElectionStopped = errors.New("leader election stopped")
 // after a lost lease and the short-lived ones that client-go starts to
 // report a new leader.
 func Run(ctx context.Context, leases coordinationv1client.LeasesGetter, cfg Config,
-	watchdog *leaderelection.HealthzAdaptor, lead func(ctx context.Context)) error {
+	watchdog *leaderelection.HealthzAdaptor, lead func(ctx, writeCtx context.Context)) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("starting leader election: %w", err)
 	}
@@ -60,7 +68,9 @@ func Run(ctx context.Context, leases coordinationv1client.LeasesGetter, cfg Conf
 	electionCtx, stopElection := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer stopElection(errElectionStopped)
 	term := newLeaderTerm()
-	elector, err := newElector(ctx, logger, leases, cfg, term, lead)
+	writes := newFence(ctx, cfg.RenewDeadline)
+	defer writes.end()
+	elector, err := newElector(ctx, logger, leases, cfg, term, writes, lead)
 	if err != nil {
 		return fmt.Errorf("starting leader election for lease %s: %w", lease, err)
 	}
@@ -75,12 +85,13 @@ func Run(ctx context.Context, leases coordinationv1client.LeasesGetter, cfg Conf
 		elector.Run(electionCtx)
 	}()
 
-	// The term ends when the caller shuts down, when lead is done, or when
-	// client-go gives the lease up.
+	// The term ends when the caller shuts down, when lead is done, when
+	// client-go gives the lease up, or when a renewal is overdue.
 	select {
 	case <-ctx.Done():
 	case <-term.leadReturned():
 	case <-electionEnded:
+	case <-writes.context().Done():
 	}
 	// From now on lead no longer starts. One that has started must return
 	// before the lease is released, unless the lease is gone already.
@@ -90,7 +101,10 @@ func Run(ctx context.Context, leases coordinationv1client.LeasesGetter, cfg Conf
 		case <-electionEnded:
 		}
 	}
-	var lost bool
+	// A lease that may have passed to another candidate while lead still
+	// ran is lost, even on a graceful shutdown; once lead has returned,
+	// renewals no longer matter.
+	lost := writes.overdue()
 	select {
 	case <-electionEnded:
 		// Only client-go giving the lease up ends the election before it
@@ -99,7 +113,7 @@ func Run(ctx context.Context, leases coordinationv1client.LeasesGetter, cfg Conf
 	default:
 		stopElection(errElectionStopped)
 		<-electionEnded
-		lost = term.lostLease(errElectionStopped)
+		lost = lost || term.lostLease(errElectionStopped)
 	}
 
 	switch {
@@ -119,15 +133,20 @@ func Run(ctx context.Context, leases coordinationv1client.LeasesGetter, cfg Conf
 }
 
 // newElector sets up client-go's elector for the Lease that cfg names, to
-// run lead under term once the lease is acquired, with a context that is
-// also cancelled when ctx is done.
+// run lead under term once the lease is acquired, with writes as its write
+// context and a context that is also cancelled when ctx is done or writes
+// must stop.
 func newElector(ctx context.Context, logger klog.Logger, leases coordinationv1client.LeasesGetter, cfg Config,
-	term *leaderTerm, lead func(ctx context.Context)) (*leaderelection.LeaderElector, error) {
+	term *leaderTerm, writes *fence, lead func(ctx, writeCtx context.Context)) (*leaderelection.LeaderElector, error) {
 	return leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
-		Lock: &resourcelock.LeaseLock{
-			LeaseMeta:  metav1.ObjectMeta{Namespace: cfg.Namespace, Name: cfg.Name},
-			Client:     leases,
-			LockConfig: resourcelock.ResourceLockConfig{Identity: cfg.Identity},
+		Lock: &fencedLock{
+			Interface: &resourcelock.LeaseLock{
+				LeaseMeta:  metav1.ObjectMeta{Namespace: cfg.Namespace, Name: cfg.Name},
+				Client:     leases,
+				LockConfig: resourcelock.ResourceLockConfig{Identity: cfg.Identity},
+			},
+			fence: writes,
+			term:  term,
 		},
 		LeaseDuration: cfg.LeaseDuration,
 		RenewDeadline: cfg.RenewDeadline,
@@ -140,10 +159,12 @@ func newElector(ctx context.Context, logger klog.Logger, leases coordinationv1cl
 				defer term.end()
 				leadCtx, cancel := context.WithCancel(leaseCtx)
 				defer cancel()
-				stop := context.AfterFunc(ctx, cancel)
-				defer stop()
+				stopOnDone := context.AfterFunc(ctx, cancel)
+				defer stopOnDone()
+				stopOnFence := context.AfterFunc(writes.context(), cancel)
+				defer stopOnFence()
 				logger.Info("Became leader", "identity", cfg.Identity)
-				lead(leadCtx)
+				lead(leadCtx, writes.context())
 			},
 			// Run learns that the election stopped when elector.Run
 			// returns, which is after the release.

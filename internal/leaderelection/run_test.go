@@ -49,7 +49,7 @@ func receive[T any](t *testing.T, ch <-chan T, failure string) T {
 }
 
 // campaign runs Run in the background and returns where its result comes.
-func campaign(ctx context.Context, leases coordinationv1client.LeasesGetter, cfg Config, lead func(context.Context)) <-chan error {
+func campaign(ctx context.Context, leases coordinationv1client.LeasesGetter, cfg Config, lead func(ctx, writeCtx context.Context)) <-chan error {
 	result := make(chan error, 1)
 	go func() { result <- Run(ctx, leases, cfg, nil, lead) }()
 	return result
@@ -117,7 +117,7 @@ func TestRunLeadsAloneAndReleasesTheLeaseOnShutdown(t *testing.T) {
 	ctx, cancel, logs := newLoggingContext(t)
 	defer cancel()
 	leadContexts := make(chan context.Context, 1)
-	result := campaign(ctx, client.CoordinationV1(), cfg, func(leadCtx context.Context) {
+	result := campaign(ctx, client.CoordinationV1(), cfg, func(leadCtx, _ context.Context) {
 		leadContexts <- leadCtx
 		<-leadCtx.Done()
 	})
@@ -187,7 +187,7 @@ func TestStandbyTakesOverOnceTheLeadersLeadHasReturned(t *testing.T) {
 	letAlphaLeadReturn := make(chan struct{})
 	allowAlphaLeadToReturn := sync.OnceFunc(func() { close(letAlphaLeadReturn) })
 	defer allowAlphaLeadToReturn()
-	alphaResult := campaign(alphaCtx, client.CoordinationV1(), alpha, func(leadCtx context.Context) {
+	alphaResult := campaign(alphaCtx, client.CoordinationV1(), alpha, func(leadCtx, _ context.Context) {
 		close(alphaLeads)
 		<-leadCtx.Done()
 		alphaLeadCancelled.Store(true)
@@ -200,7 +200,7 @@ func TestStandbyTakesOverOnceTheLeadersLeadHasReturned(t *testing.T) {
 	betaCtx, cancelBeta, betaLogs := newLoggingContext(t)
 	defer cancelBeta()
 	betaLeads := make(chan struct{})
-	betaResult := campaign(betaCtx, client.CoordinationV1(), beta, func(leadCtx context.Context) {
+	betaResult := campaign(betaCtx, client.CoordinationV1(), beta, func(leadCtx, _ context.Context) {
 		close(betaLeads)
 		<-leadCtx.Done()
 	})
@@ -248,7 +248,7 @@ func TestRunReturnsErrLeaseLostWithoutWaitingForLead(t *testing.T) {
 	letLeadReturn := make(chan struct{})
 	allowLeadToReturn := sync.OnceFunc(func() { close(letLeadReturn) })
 	defer allowLeadToReturn()
-	result := campaign(ctx, client.CoordinationV1(), cfg, func(leadCtx context.Context) {
+	result := campaign(ctx, client.CoordinationV1(), cfg, func(leadCtx, _ context.Context) {
 		leadContexts <- leadCtx
 		<-leadCtx.Done()
 		<-letLeadReturn
@@ -287,7 +287,7 @@ func TestStandbyReturnsWhenItsContextIsDone(t *testing.T) {
 	ctx, cancel, logs := newLoggingContext(t)
 	defer cancel()
 	var led atomic.Bool
-	result := campaign(ctx, client.CoordinationV1(), cfg, func(context.Context) { led.Store(true) })
+	result := campaign(ctx, client.CoordinationV1(), cfg, func(_, _ context.Context) { led.Store(true) })
 	waitForLog(t, logs, "New leader elected", `leader="other"`)
 
 	cancel()
@@ -308,7 +308,7 @@ func TestRunReleasesTheLeaseWhenLeadReturnsOnItsOwn(t *testing.T) {
 	ctx, cancel, _ := newLoggingContext(t)
 	defer cancel()
 
-	result := campaign(ctx, client.CoordinationV1(), cfg, func(context.Context) {})
+	result := campaign(ctx, client.CoordinationV1(), cfg, func(_, _ context.Context) {})
 	if err := receive(t, result, "Run did not return after lead did"); err != nil {
 		t.Errorf("Run after lead returned = %v, want nil", err)
 	}
@@ -323,7 +323,7 @@ func TestRunReleasesTheLeaseWhenLeadReturnsOnItsOwn(t *testing.T) {
 func TestRunRefusesABadConfig(t *testing.T) {
 	cfg := testConfig("bad", "alpha")
 	cfg.RenewDeadline = cfg.LeaseDuration
-	err := Run(t.Context(), newFakeLeases(nil).CoordinationV1(), cfg, nil, func(context.Context) {
+	err := Run(t.Context(), newFakeLeases(nil).CoordinationV1(), cfg, nil, func(_, _ context.Context) {
 		t.Error("lead was called despite a bad config")
 	})
 	want := "starting leader election: --leader-elect-renew-deadline (1s) must be shorter than --leader-elect-lease-duration (1s)"
@@ -346,7 +346,7 @@ func TestRunReturnsWhenTheReleaseCannotReachTheAPIServer(t *testing.T) {
 	letLeadReturn := make(chan struct{})
 	allowLeadToReturn := sync.OnceFunc(func() { close(letLeadReturn) })
 	defer allowLeadToReturn()
-	result := campaign(ctx, leases, cfg, func(leadCtx context.Context) {
+	result := campaign(ctx, leases, cfg, func(leadCtx, _ context.Context) {
 		close(leads)
 		<-leadCtx.Done()
 		close(leadSawCancel)

@@ -58,6 +58,20 @@ func (t *leaderTerm) close() bool {
 	return t.leading
 }
 
+// closeAndWait closes the term and waits until a lead that had started has
+// returned, or ctx is done.
+func (t *leaderTerm) closeAndWait(ctx context.Context) error {
+	if !t.close() {
+		return nil
+	}
+	select {
+	case <-t.returned:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // acquired reports whether the lease was acquired during the term.
 func (t *leaderTerm) acquired() bool {
 	t.mu.Lock()
