@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/domac/crddemo/internal/porthold"
@@ -36,6 +37,9 @@ type Proxy struct {
 	cancel context.CancelFunc
 	// running counts the goroutines that Close waits for.
 	running sync.WaitGroup
+
+	// latency is how long each byte waits in the proxy, in nanoseconds.
+	latency atomic.Int64
 
 	mu       sync.Mutex
 	listener net.Listener   // nil while cut and once closed
@@ -219,9 +223,9 @@ func (p *Proxy) forward(client net.Conn) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		pipe(server, client)
+		p.pipe(server, client)
 	}()
-	pipe(client, server)
+	p.pipe(client, server)
 	<-done
 	p.remove(l)
 	_ = client.Close()
@@ -257,12 +261,53 @@ func (p *Proxy) remove(l *link) {
 	delete(p.links, l)
 }
 
-// pipe copies src to dst. When src ends cleanly, it passes the end on by
-// closing dst for writing only, so that a client that half-closes still
-// reads the rest of the answer. When either side fails, it resets both, as
-// the failure would have reached the other end without a proxy.
-func pipe(dst, src net.Conn) {
-	if _, err := io.Copy(dst, src); err != nil {
+// SetLatency makes every byte through the proxy, either way, arrive latency
+// after it was sent, as over a slow link; 0 passes bytes on at once again.
+// It holds for bytes sent from then on, on every connection.
+func (p *Proxy) SetLatency(latency time.Duration) {
+	p.latency.Store(int64(latency))
+}
+
+// chunk is bytes read from one side of a link, due on the other side at due.
+type chunk struct {
+	data []byte
+	due  time.Time
+}
+
+// pipe copies src to dst, each byte the proxy's latency after it was read.
+// When src ends cleanly, it passes the end on by closing dst for writing
+// only, so that a client that half-closes still reads the rest of the
+// answer. When either side fails, it resets both, as the failure would have
+// reached the other end without a proxy.
+func (p *Proxy) pipe(dst, src net.Conn) {
+	chunks := make(chan chunk, 64)
+	var readErr error
+	go func() {
+		defer close(chunks)
+		for {
+			buf := make([]byte, 32*1024)
+			n, err := src.Read(buf)
+			if n > 0 {
+				chunks <- chunk{data: buf[:n], due: time.Now().Add(time.Duration(p.latency.Load()))}
+			}
+			if err != nil {
+				readErr = err
+				return
+			}
+		}
+	}()
+	for c := range chunks {
+		time.Sleep(time.Until(c.due))
+		if _, err := dst.Write(c.data); err != nil {
+			abort(dst)
+			abort(src)
+			for range chunks { // until the reader sees the reset
+			}
+			return
+		}
+	}
+	// The reader has returned: chunks is closed only after readErr is set.
+	if !errors.Is(readErr, io.EOF) {
 		abort(dst)
 		abort(src)
 		return

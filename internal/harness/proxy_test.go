@@ -270,3 +270,27 @@ func proxyGoroutines() []string {
 	}
 	return found
 }
+
+func TestProxyLatencyDelaysEveryByteEachWay(t *testing.T) {
+	p := startProxy(t, startEcho(t))
+	conn := dial(t, p.Addr())
+	if err := roundTrip(conn, "warm"); err != nil {
+		t.Fatalf("a round trip before the latency: %v", err)
+	}
+
+	const latency = 200 * time.Millisecond
+	p.SetLatency(latency)
+	sent := time.Now()
+	if err := roundTrip(conn, "slow"); err != nil {
+		t.Fatalf("a round trip with latency: %v", err)
+	}
+	// The message crosses the proxy twice, to the echo server and back.
+	if took := time.Since(sent); took < 2*latency {
+		t.Errorf("a round trip took %v through a proxy with %v of latency each way, want at least %v", took, latency, 2*latency)
+	}
+
+	p.SetLatency(0)
+	if err := roundTrip(conn, "fast again"); err != nil {
+		t.Fatalf("a round trip after the latency was taken away: %v", err)
+	}
+}
