@@ -51,7 +51,7 @@ func TestLeaderElectionFailover(t *testing.T) {
 
 	// Only the leader writes: every event names it, and the standby has
 	// sent no write of any kind, not even to the Lease.
-	firstID := leaseHolder(t, kube)
+	firstID := leaseHolder(t, kube, metav1.NamespaceDefault)
 	for name, reporters := range syncedEventsOf(t, kube, waitAllSynced(t, client, before)) {
 		if len(reporters) != 1 || reporters[0] != firstID {
 			t.Errorf("Synced events of %s were written by %q, want once by the leader %q", name, reporters, firstID)
@@ -72,7 +72,7 @@ func TestLeaderElectionFailover(t *testing.T) {
 		t.Errorf("the leader exited %d after SIGTERM, want 0", code)
 	}
 	duringHandover := createMydemos(t, client, "handover", 2)
-	secondID := waitLeaseHolderChange(t, kube, firstID)
+	secondID := waitLeaseHolderChange(t, kube, metav1.NamespaceDefault, firstID)
 	tookOver := time.Now()
 	t.Logf("SIGTERM to the standby leading: %v", tookOver.Sub(stopped).Round(time.Millisecond))
 	if limit := time.Duration(float64(testRetryPeriod)*2.2) + time.Second; tookOver.Sub(stopped) > limit {
@@ -96,7 +96,7 @@ func TestLeaderElectionFailover(t *testing.T) {
 	killed := time.Now()
 	second.Kill()
 	afterKill := createMydemos(t, client, "after-kill", 2)
-	waitLeaseHolderChange(t, kube, secondID)
+	waitLeaseHolderChange(t, kube, metav1.NamespaceDefault, secondID)
 	t.Logf("SIGKILL to the standby leading: %v", time.Since(killed).Round(time.Millisecond))
 	if limit := testLeaseDuration + time.Duration(float64(testRetryPeriod)*2.2) + 2*time.Second; time.Since(killed) > limit {
 		t.Errorf("the standby took %v to lead after the leader died, want at most %v", time.Since(killed), limit)
@@ -123,10 +123,10 @@ func waitLeader(t *testing.T, p *crddemoProcess) {
 	})
 }
 
-// leaseHolder returns the identity that holds crddemo's Lease.
-func leaseHolder(t *testing.T, kube kubernetes.Interface) string {
+// leaseHolder returns the identity that holds crddemo's Lease in namespace.
+func leaseHolder(t *testing.T, kube kubernetes.Interface, namespace string) string {
 	t.Helper()
-	lease, err := kube.CoordinationV1().Leases(metav1.NamespaceDefault).Get(t.Context(), "crddemo", metav1.GetOptions{})
+	lease, err := kube.CoordinationV1().Leases(namespace).Get(t.Context(), "crddemo", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,13 +136,13 @@ func leaseHolder(t *testing.T, kube kubernetes.Interface) string {
 	return *lease.Spec.HolderIdentity
 }
 
-// waitLeaseHolderChange waits until another replica than previous holds the
-// Lease, and returns it.
-func waitLeaseHolderChange(t *testing.T, kube kubernetes.Interface, previous string) string {
+// waitLeaseHolderChange waits until another replica than previous holds
+// crddemo's Lease in namespace, and returns it.
+func waitLeaseHolderChange(t *testing.T, kube kubernetes.Interface, namespace, previous string) string {
 	t.Helper()
 	var holder string
 	err := wait.PollUntilContextTimeout(t.Context(), pollInterval, waitTimeout, true, func(ctx context.Context) (bool, error) {
-		lease, err := kube.CoordinationV1().Leases(metav1.NamespaceDefault).Get(ctx, "crddemo", metav1.GetOptions{})
+		lease, err := kube.CoordinationV1().Leases(namespace).Get(ctx, "crddemo", metav1.GetOptions{})
 		if err != nil || lease.Spec.HolderIdentity == nil {
 			return false, nil
 		}
@@ -202,7 +202,7 @@ func TestFaultLeaderLosesTheLease(t *testing.T) {
 	waitLeader(t, leader)
 	standby := startCrddemo(t, nil, append(leaderElectionArgs, kubeconfig)...)
 	standby.waitReady(t)
-	leaderID := leaseHolder(t, kube)
+	leaderID := leaseHolder(t, kube, metav1.NamespaceDefault)
 
 	// Another holder renews the Lease for longer than the leader's renew
 	// deadline, so that the leader can no longer renew it.
@@ -236,7 +236,7 @@ func TestFaultLeaderLosesTheLease(t *testing.T) {
 	leader.waitForLog(t, "Leader lease lost")
 	t.Logf("lease taken to the leader's exit: %v", leaderGone.Sub(stolen).Round(time.Millisecond))
 
-	newID := waitLeaseHolderChange(t, kube, "thief")
+	newID := waitLeaseHolderChange(t, kube, metav1.NamespaceDefault, "thief")
 	lease, err := kube.CoordinationV1().Leases(metav1.NamespaceDefault).Get(t.Context(), "crddemo", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
