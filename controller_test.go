@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -107,8 +108,8 @@ func newFixture(t testing.TB, objects ...*crddemov1.Mydemo) *fixture {
 // applyStatus is a reactor that does what the API server does with
 // crddemo's server-side apply of the status, which the fake's tracker cannot:
 // it refuses a resourceVersion other than the stored one with a Conflict, and
-// sets observedGeneration and the conditions applied, leaving the others.
-// The stored object keeps its resourceVersion, as the fake never sets one.
+// sets observedGeneration and the conditions applied, leaving the others,
+// under the next resourceVersion.
 func applyStatus(tracker k8stesting.ObjectTracker) k8stesting.ReactionFunc {
 	return func(action k8stesting.Action) (bool, runtime.Object, error) {
 		patch, ok := action.(k8stesting.PatchAction)
@@ -128,6 +129,7 @@ func applyStatus(tracker k8stesting.ObjectTracker) k8stesting.ReactionFunc {
 			return true, nil, apierrors.NewConflict(action.GetResource().GroupResource(), stored.Name,
 				errors.New("the object has been modified"))
 		}
+		stored.ResourceVersion = nextResourceVersion(stored.ResourceVersion)
 		stored.Status.ObservedGeneration = applied.Status.ObservedGeneration
 		for _, cond := range applied.Status.Conditions {
 			meta.RemoveStatusCondition(&stored.Status.Conditions, cond.Type)
@@ -135,6 +137,16 @@ func applyStatus(tracker k8stesting.ObjectTracker) k8stesting.ReactionFunc {
 		}
 		return true, stored, tracker.Update(action.GetResource(), stored, action.GetNamespace())
 	}
+}
+
+// nextResourceVersion is the resourceVersion after rv, as the API server's
+// resourceVersions grow; "" for one that is not a number.
+func nextResourceVersion(rv string) string {
+	n, err := strconv.ParseInt(rv, 10, 64)
+	if err != nil {
+		return ""
+	}
+	return strconv.FormatInt(n+1, 10)
 }
 
 // fillCache puts objects straight into the informer's cache, as if the
@@ -394,5 +406,90 @@ func TestEventHandlersQueueKeys(t *testing.T) {
 				t.Errorf("queued key = %q, want %q", got, "default/example-mydemo")
 			}
 		})
+	}
+}
+
+func TestSyncSkipsACacheBehindItsOwnStatusWrite(t *testing.T) {
+	demo := newMydemo("example-mydemo", 1)
+	f := newFixture(t, demo)
+	f.fillCache(demo)
+	_, ctx := ktesting.NewTestContext(t)
+	key := cache.MetaObjectToName(demo)
+
+	if err := f.controller.syncMydemo(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	// Another writer's change queued the key again during that sync, and
+	// the cache still holds the object from before the status write.
+	if err := f.controller.syncMydemo(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if events, updates := f.recorder.recorded(), f.statusUpdates(); len(events) != 1 || len(updates) != 1 {
+		t.Errorf("%d events and %d status writes, want 1 each: the second sync read a cache behind the first's write",
+			len(events), len(updates))
+	}
+}
+
+func TestSyncRetriedAfterAConflictWritesTheEventOnce(t *testing.T) {
+	cached := newMydemo("example-mydemo", 1)
+	// Another writer changed the object after the cache saw it.
+	stored := cached.DeepCopy()
+	stored.ResourceVersion = "2"
+	stored.Labels = map[string]string{"team": "a"}
+	f := newFixture(t, stored)
+	f.fillCache(cached)
+	_, ctx := ktesting.NewTestContext(t)
+	key := cache.MetaObjectToName(cached)
+
+	err := f.controller.syncMydemo(ctx, key)
+	if !apierrors.IsConflict(err) {
+		t.Fatalf("a status write based on a stale cache = %v, want a Conflict", err)
+	}
+	// The cache catches up, and the retry writes the status only.
+	f.fillCache(stored)
+	if err := f.controller.syncMydemo(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if events := f.recorder.recorded(); len(events) != 1 {
+		t.Errorf("events = %+v, want the one Synced event of generation 1", events)
+	}
+	demo, err := f.client.CrddemoV1().Mydemos(key.Namespace).Get(ctx, key.Name, metav1.GetOptions{})
+	if err != nil || !synced.IsCurrent(demo) || demo.Labels["team"] != "a" {
+		t.Errorf("after the retry: %+v, %v; want the other writer's label and a current status", demo, err)
+	}
+}
+
+func TestSyncLeavesAMydemoBeingDeleted(t *testing.T) {
+	demo := newMydemo("example-mydemo", 1)
+	demo.Finalizers = []string{"example.com/cleanup"}
+	demo.DeletionTimestamp = &metav1.Time{Time: time.Now()}
+	f := newFixture(t, demo)
+	f.fillCache(demo)
+	_, ctx := ktesting.NewTestContext(t)
+
+	if err := f.controller.syncMydemo(ctx, cache.MetaObjectToName(demo)); err != nil {
+		t.Fatal(err)
+	}
+	if events, updates := f.recorder.recorded(), f.statusUpdates(); len(events) != 0 || len(updates) != 0 {
+		t.Errorf("a Mydemo being deleted got events %+v and %d status writes, want none", events, len(updates))
+	}
+}
+
+func TestSyncEndsInANamespaceBeingDeleted(t *testing.T) {
+	demo := newMydemo("example-mydemo", 1)
+	f := newFixture(t, demo)
+	f.fillCache(demo)
+	// What the API server's NamespaceLifecycle admission answers.
+	terminating := apierrors.NewForbidden(corev1.Resource("events"), "",
+		errors.New("unable to create new content in namespace default because it is being terminated"))
+	terminating.ErrStatus.Details.Causes = []metav1.StatusCause{{Type: corev1.NamespaceTerminatingCause, Field: "default"}}
+	f.recorder.before = func() error { return terminating }
+	_, ctx := ktesting.NewTestContext(t)
+
+	if err := f.controller.syncMydemo(ctx, cache.MetaObjectToName(demo)); err != nil {
+		t.Errorf("a sync whose event a terminating namespace refuses = %v, want nil: retrying cannot help", err)
+	}
+	if updates := f.statusUpdates(); len(updates) != 0 {
+		t.Errorf("%d status writes without an event, want none", len(updates))
 	}
 }

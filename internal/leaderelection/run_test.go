@@ -368,3 +368,34 @@ func TestRunReturnsWhenTheReleaseCannotReachTheAPIServer(t *testing.T) {
 		t.Errorf("the Lease is held by %q, want alpha's, whose release could not reach the API server", got)
 	}
 }
+
+// TestRunStopsWritesWhenRenewalsHang cuts the leader off while it leads, so
+// that its renewals hang: its write context ends for want of a renewal, and
+// lead's context with it, and Run reports the lease lost.
+func TestRunStopsWritesWhenRenewalsHang(t *testing.T) {
+	client := newFakeLeases(nil)
+	leases := &unreachableLeases{LeasesGetter: client.CoordinationV1()}
+	cfg := testConfig("hanging", "alpha")
+	ctx, cancel, _ := newLoggingContext(t)
+	defer cancel()
+	type contexts struct{ lead, write context.Context }
+	leading := make(chan contexts, 1)
+	result := campaign(ctx, leases, cfg, func(leadCtx, writeCtx context.Context) {
+		leading <- contexts{leadCtx, writeCtx}
+		<-leadCtx.Done()
+	})
+	term := receive(t, leading, "lead was not called")
+	if term.write.Err() != nil {
+		t.Fatal("lead was given a write context that had ended already")
+	}
+
+	leases.cut.Store(true)
+	receive(t, term.write.Done(), "the write context did not end while renewals hung")
+	if cause := context.Cause(term.write); !errors.Is(cause, errRenewalOverdue) {
+		t.Errorf("the write context ended with %v, want errRenewalOverdue", cause)
+	}
+	receive(t, term.lead.Done(), "lead's context did not end with the write context")
+	if err := receive(t, result, "Run did not return after the lease was lost"); !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("Run after renewals hung = %v, want ErrLeaseLost", err)
+	}
+}
