@@ -203,6 +203,11 @@ func (c *Controller) processNextWorkItem(ctx, writeCtx context.Context) bool {
 	started := time.Now()
 	err := c.syncMydemo(klog.NewContext(syncCtx, logger), key)
 	observeSync(started, err)
+	if err != nil && writeCtx.Err() != nil {
+		// Another replica may be leading by now: the key is its to sync.
+		logger.V(2).Info("Sync cut off: this replica may no longer write", "reason", context.Cause(writeCtx))
+		return false
+	}
 	c.handleErr(logger, key, err)
 	return true
 }

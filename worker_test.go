@@ -220,3 +220,24 @@ func TestShutdownFinishesInFlightSyncAndTakesNoNewKey(t *testing.T) {
 		t.Errorf("status updates = %d, want 1: the in-flight sync finishes, and no new key may be taken after shutdown began", got)
 	}
 }
+
+func TestWorkerStopsWhenWritesAreCutOff(t *testing.T) {
+	demo := newMydemo("example-mydemo", 1)
+	f := newFixture(t, demo)
+	f.fillCache(demo)
+	f.controller.enqueue(demo)
+	_, ctx := ktesting.NewTestContext(t)
+	writeCtx, cutOff := context.WithCancelCause(ctx)
+	f.recorder.before = func() error {
+		lost := errors.New("the lease may have moved")
+		cutOff(lost)
+		return context.Cause(writeCtx)
+	}
+
+	if f.controller.processNextWorkItem(ctx, writeCtx) {
+		t.Error("the worker goes on after its writes were cut off")
+	}
+	if n := f.controller.queue.NumRequeues(cache.MetaObjectToName(demo)); n != 0 {
+		t.Errorf("the cut-off key was requeued %d times, want none: it is the next leader's", n)
+	}
+}
