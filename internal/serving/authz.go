@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -57,10 +58,14 @@ func (r accessReviewer) AuthorizePath(ctx context.Context, user authenticationv1
 	if err != nil {
 		return false, "", fmt.Errorf("creating a SubjectAccessReview: %w", err)
 	}
-	if answer.Status.EvaluationError != "" && !answer.Status.Allowed {
-		return false, answer.Status.Reason, fmt.Errorf("the SubjectAccessReview could not be evaluated: %s", answer.Status.EvaluationError)
+	reason := answer.Status.Reason
+	// An evaluation error, such as a binding to a ClusterRole that does not
+	// exist, leaves the API server's answer standing, as the API server
+	// itself treats it; it is part of why.
+	if answer.Status.EvaluationError != "" {
+		reason = strings.TrimPrefix(reason+"; "+answer.Status.EvaluationError, "; ")
 	}
-	return answer.Status.Allowed && !answer.Status.Denied, answer.Status.Reason, nil
+	return answer.Status.Allowed && !answer.Status.Denied, reason, nil
 }
 
 // authorization is one cached answer of a SubjectAccessReview.

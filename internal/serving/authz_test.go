@@ -101,18 +101,23 @@ func TestSubjectAccessReviewAuthorizer(t *testing.T) {
 	}
 }
 
-// TestSubjectAccessReviewEvaluationError: an answer that the API server
-// could not evaluate is no answer.
+// TestSubjectAccessReviewEvaluationError: an evaluation error, such as a
+// binding to a missing ClusterRole, leaves the answer standing and is part
+// of the reason.
 func TestSubjectAccessReviewEvaluationError(t *testing.T) {
-	client := fake.NewClientset()
-	client.PrependReactor("create", "subjectaccessreviews", func(action clienttesting.Action) (bool, runtime.Object, error) {
-		review := action.(clienttesting.CreateAction).GetObject().(*authorizationv1.SubjectAccessReview)
-		review.Status.EvaluationError = "webhook authorizer timed out"
-		return true, review, nil
-	})
-	reviewer := accessReviewer{client: client.AuthorizationV1().SubjectAccessReviews()}
-	allowed, _, err := reviewer.AuthorizePath(t.Context(), authenticationv1.UserInfo{Username: "reader"}, "get", "/metrics")
-	if allowed || err == nil || !strings.Contains(err.Error(), "webhook authorizer timed out") {
-		t.Errorf("AuthorizePath = %t, %v; want false and an error naming the evaluation error", allowed, err)
+	for _, allowed := range []bool{false, true} {
+		client := fake.NewClientset()
+		client.PrependReactor("create", "subjectaccessreviews", func(action clienttesting.Action) (bool, runtime.Object, error) {
+			review := action.(clienttesting.CreateAction).GetObject().(*authorizationv1.SubjectAccessReview)
+			review.Status.Allowed = allowed
+			review.Status.EvaluationError = `clusterrole.rbac.authorization.k8s.io "gone" not found`
+			return true, review, nil
+		})
+		reviewer := accessReviewer{client: client.AuthorizationV1().SubjectAccessReviews()}
+		got, reason, err := reviewer.AuthorizePath(t.Context(), authenticationv1.UserInfo{Username: "reader"}, "get", "/metrics")
+		if got != allowed || err != nil || reason != `clusterrole.rbac.authorization.k8s.io "gone" not found` {
+			t.Errorf("AuthorizePath, the API server allowing %t with an evaluation error = %t, %q, %v; want %t and the error as the reason",
+				allowed, got, reason, err, allowed)
+		}
 	}
 }
