@@ -93,7 +93,7 @@ func serveMetrics(ctx context.Context, cfg *config) error {
 		_, err := serving.Serve(ctx, "metrics", cfg.metricsAddress, handler)
 		return err
 	}
-	handler = serving.WithAuthentication(handler, security.authenticator, security.authorizer)
+	handler = serving.WithAuthenticationAndAuthorization(handler, security.authenticator, security.authorizer)
 	_, err := serving.ServeTLS(ctx, "metrics", cfg.metricsAddress, handler, security.certificates)
 	return err
 }

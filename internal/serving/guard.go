@@ -21,10 +21,11 @@ type guard struct {
 	refusals      *refusalLog
 }
 
-// WithAuthentication guards handler with authenticator and authorizer. A
-// refused caller is logged once, then once every few minutes while it keeps
-// being refused; so is a review that fails, which answers 503.
-func WithAuthentication(handler http.Handler, authenticator TokenAuthenticator, authorizer PathAuthorizer) http.Handler {
+// WithAuthenticationAndAuthorization guards handler with authenticator and
+// authorizer. A refused caller is logged once, then once every few minutes
+// while it keeps being refused; so is a review that fails, which answers
+// 503.
+func WithAuthenticationAndAuthorization(handler http.Handler, authenticator TokenAuthenticator, authorizer PathAuthorizer) http.Handler {
 	return &guard{handler: handler, authenticator: authenticator, authorizer: authorizer, refusals: newRefusalLog(time.Now)}
 }
 

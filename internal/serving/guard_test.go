@@ -47,7 +47,7 @@ func (a *stubAuthorizer) AuthorizePath(_ context.Context, user authenticationv1.
 func TestGuard(t *testing.T) {
 	authn := &stubAuthenticator{users: map[string]string{"reader-token": "reader", "other-token": "other"}}
 	authz := &stubAuthorizer{allowed: map[string]bool{"reader get /metrics": true}}
-	handler := WithAuthentication(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	handler := WithAuthenticationAndAuthorization(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "the metrics")
 	}), authn, authz)
 
@@ -97,7 +97,7 @@ func TestGuardLogsARefusedCallerOnce(t *testing.T) {
 	logger, logs := newBufferedLogger(t, 0)
 	ctx := klog.NewContext(t.Context(), logger)
 	authn := &stubAuthenticator{users: map[string]string{"other-token": "other"}}
-	handler := WithAuthentication(http.NotFoundHandler(), authn, &stubAuthorizer{})
+	handler := WithAuthenticationAndAuthorization(http.NotFoundHandler(), authn, &stubAuthorizer{})
 	get := func(token string) {
 		req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/metrics", nil)
 		if token != "" {
