@@ -18,6 +18,7 @@ import (
 	informers "github.com/domac/crddemo/pkg/client/informers/externalversions"
 
 	"github.com/domac/crddemo/internal/leaderelection"
+	"github.com/domac/crddemo/internal/serving"
 	"github.com/domac/crddemo/internal/version"
 )
 
@@ -48,9 +49,19 @@ type config struct {
 	leaderElection *leaderelection.Config
 	leaseClient    kubernetes.Interface
 
-	metricsAddress  string
+	metricsAddress string
+	// metricsSecurity is nil for plain HTTP (--metrics-secure=false).
+	metricsSecurity *metricsSecurity
 	healthProbeAddr string
 	profiling       bool
+}
+
+// metricsSecurity is what serves the metrics over HTTPS to the callers the
+// API server vouches for.
+type metricsSecurity struct {
+	certificates  *serving.Certificates
+	authenticator serving.TokenAuthenticator
+	authorizer    serving.PathAuthorizer
 }
 
 // newConfig connects nothing yet: it builds the clients and informers that
@@ -96,6 +107,12 @@ func newConfig(o *options) (*config, error) {
 		healthProbeAddr: o.healthProbeAddr,
 		profiling:       o.profiling,
 	}
+	if o.metricsAddress != "0" && o.metricsSecure {
+		c.metricsSecurity, err = newMetricsSecurity(o, restConfig)
+		if err != nil {
+			return nil, err
+		}
+	}
 	if o.leaderElect {
 		election := o.leaderElection()
 		election.Namespace = leaseNamespace(o.leaseNamespace)
@@ -107,6 +124,30 @@ func newConfig(o *options) (*config, error) {
 		}
 	}
 	return c, nil
+}
+
+// newMetricsSecurity loads the serving certificate, or makes one, and the
+// clients that review the metrics' callers.
+func newMetricsSecurity(o *options, restConfig *rest.Config) (*metricsSecurity, error) {
+	var certs *serving.Certificates
+	var err error
+	if o.tlsCertFile != "" {
+		certs, err = serving.LoadCertificates(o.tlsCertFile, o.tlsKeyFile)
+	} else {
+		certs, err = serving.SelfSignedCertificates()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading the metrics server's certificate: %w", err)
+	}
+	reviewClient, err := kubernetes.NewForConfig(serving.ReviewClientConfig(restConfig))
+	if err != nil {
+		return nil, fmt.Errorf("creating the client that reviews metrics callers for %s: %w", restConfig.Host, err)
+	}
+	return &metricsSecurity{
+		certificates:  certs,
+		authenticator: serving.NewTokenReviewAuthenticator(reviewClient.AuthenticationV1().TokenReviews()),
+		authorizer:    serving.NewSubjectAccessReviewAuthorizer(reviewClient.AuthorizationV1().SubjectAccessReviews()),
+	}, nil
 }
 
 // loadRESTConfig finds the API server the way kubectl does: --kubeconfig,

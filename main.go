@@ -84,6 +84,21 @@ func applyLogging(logging *logsapi.LoggingConfiguration) error {
 	return nil
 }
 
+// serveMetrics serves /metrics, and the profiles with --profiling: over
+// HTTPS to the callers the API server authenticates and authorizes, or with
+// --metrics-secure=false over plain HTTP to anyone.
+func serveMetrics(ctx context.Context, cfg *config) error {
+	handler := serving.MetricsHandler(cfg.profiling)
+	security := cfg.metricsSecurity
+	if security == nil {
+		_, err := serving.Serve(ctx, "metrics", cfg.metricsAddress, handler)
+		return err
+	}
+	handler = serving.WithAuthenticationAndAuthorization(handler, security.authenticator, security.authorizer)
+	_, err := serving.ServeTLS(ctx, "metrics", cfg.metricsAddress, handler, security.certificates)
+	return err
+}
+
 // runController starts the informer, the HTTP endpoints and the controller,
 // and blocks until ctx is cancelled or, with --leader-elect, the lease is
 // lost. The informer runs whether or not this replica leads, so that a
@@ -116,7 +131,7 @@ func runController(ctx context.Context, cfg *config) error {
 		}
 	}
 	if cfg.metricsAddress != "0" {
-		if _, err := serving.Serve(ctx, "metrics", cfg.metricsAddress, serving.MetricsHandler(cfg.profiling)); err != nil {
+		if err := serveMetrics(ctx, cfg); err != nil {
 			return err
 		}
 	}

@@ -42,6 +42,9 @@ type options struct {
 	leaseNamespace string // empty: the pod's namespace, else "default"
 
 	metricsAddress  string // "0": off
+	metricsSecure   bool
+	tlsCertFile     string // empty, with tlsKeyFile: a self-signed certificate
+	tlsKeyFile      string
 	healthProbeAddr string // "0": off
 	profiling       bool
 
@@ -159,7 +162,14 @@ func (o *options) flagGroups() []flagGroup {
 
 	serve := flag.NewFlagSet("serving", flag.ContinueOnError)
 	serve.StringVar(&o.metricsAddress, "metrics-bind-address", "0",
-		"Address for Prometheus metrics at /metrics, such as :8080; 0 turns it off.")
+		"Address for Prometheus metrics at /metrics, such as :8443; 0 turns it off.")
+	serve.BoolVar(&o.metricsSecure, "metrics-secure", true,
+		"Serve the metrics over HTTPS, only to callers whose bearer token the API server accepts (TokenReview) "+
+			"and who may get the path (SubjectAccessReview). false serves plain HTTP to anyone, for a local run.")
+	serve.StringVar(&o.tlsCertFile, "tls-cert-file", "",
+		"PEM certificate (intermediates after it) for the metrics' HTTPS, read again when it changes. "+
+			"Empty: a self-signed one, made at start.")
+	serve.StringVar(&o.tlsKeyFile, "tls-private-key-file", "", "PEM private key of --tls-cert-file.")
 	serve.StringVar(&o.healthProbeAddr, "health-probe-bind-address", ":8081",
 		"Address for the /healthz and /readyz probes; 0 turns it off.")
 	serve.BoolVar(&o.profiling, "profiling", false, "Serve Go's profiles at /debug/pprof on --metrics-bind-address.")
@@ -262,12 +272,34 @@ func (o *options) validate() error {
 	if o.profiling && o.metricsAddress == "0" {
 		return errors.New("--profiling needs --metrics-bind-address: the profiles are served beside the metrics")
 	}
+	if err := o.validateTLSFiles(); err != nil {
+		return err
+	}
 	if format := o.logging.Format; format != "text" && format != "json" {
 		return fmt.Errorf("--logging-format must be text or json, got %q", format)
 	}
 	if o.logging.Format == "json" && len(o.klogFlagsSet) > 0 {
 		return fmt.Errorf("--logging-format=json ignores %s, which only the text format honours: drop it or log as text",
 			strings.Join(o.klogFlagsSet, ", "))
+	}
+	return nil
+}
+
+// validateTLSFiles refuses a certificate without its key, or the other way
+// round, and either where nothing would serve it.
+func (o *options) validateTLSFiles() error {
+	if o.tlsCertFile == "" && o.tlsKeyFile == "" {
+		return nil
+	}
+	switch {
+	case o.tlsKeyFile == "":
+		return errors.New("--tls-cert-file needs --tls-private-key-file, its key")
+	case o.tlsCertFile == "":
+		return errors.New("--tls-private-key-file needs --tls-cert-file, its certificate")
+	case o.metricsAddress == "0":
+		return errors.New("--tls-cert-file needs --metrics-bind-address: the certificate is for the metrics server")
+	case !o.metricsSecure:
+		return errors.New("--tls-cert-file needs --metrics-secure: --metrics-secure=false serves plain HTTP")
 	}
 	return nil
 }

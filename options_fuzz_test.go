@@ -204,6 +204,12 @@ func checkUsableOptions(t *testing.T, args []string, o *options) {
 	if o.profiling && o.metricsAddress == "0" {
 		fail("--profiling without --metrics-bind-address")
 	}
+	if (o.tlsCertFile == "") != (o.tlsKeyFile == "") {
+		fail("--tls-cert-file=%q with --tls-private-key-file=%q: one without the other", o.tlsCertFile, o.tlsKeyFile)
+	}
+	if o.tlsCertFile != "" && (o.metricsAddress == "0" || !o.metricsSecure) {
+		fail("--tls-cert-file where no HTTPS server would use it")
+	}
 	switch o.logging.Format {
 	case "text":
 	case "json":

@@ -20,7 +20,8 @@ type parsedFlags struct {
 	leaseDuration                 time.Duration
 	leaseName, leaseNamespace     string
 	metricsAddress, probeAddress  string
-	profiling                     bool
+	metricsSecure, profiling      bool
+	tlsCertFile, tlsKeyFile       string
 	loggingFormat                 string
 }
 
@@ -30,6 +31,7 @@ func flagsOf(o *options) parsedFlags {
 		workers: o.workers, kubeAPIBurst: o.kubeAPIBurst, kubeAPIQPS: o.kubeAPIQPS, resyncPeriod: o.resyncPeriod, retryDelay: o.retryDelay,
 		leaderElect: o.leaderElect, leaseDuration: o.leaseDuration, leaseName: o.leaseName, leaseNamespace: o.leaseNamespace,
 		metricsAddress: o.metricsAddress, probeAddress: o.healthProbeAddr, profiling: o.profiling,
+		metricsSecure: o.metricsSecure, tlsCertFile: o.tlsCertFile, tlsKeyFile: o.tlsKeyFile,
 		loggingFormat: o.logging.Format,
 	}
 }
@@ -37,7 +39,7 @@ func flagsOf(o *options) parsedFlags {
 // defaults are the settings of a command line with no flags.
 var defaults = parsedFlags{
 	workers: 16, kubeAPIQPS: 500, kubeAPIBurst: 1000, retryDelay: 2 * time.Minute, leaseDuration: 15 * time.Second, leaseName: "crddemo",
-	metricsAddress: "0", probeAddress: ":8081", loggingFormat: "text",
+	metricsAddress: "0", metricsSecure: true, probeAddress: ":8081", loggingFormat: "text",
 }
 
 // with returns the defaults changed by change.
@@ -73,6 +75,18 @@ func TestParseOptions(t *testing.T) {
 				f.namespace, f.resyncPeriod, f.loggingFormat = "team-a", 10*time.Minute, "json"
 			}),
 		},
+		{
+			name: "metrics over HTTPS with a certificate",
+			args: []string{"--metrics-bind-address=:8443", "--tls-cert-file=/tls/tls.crt", "--tls-private-key-file=/tls/tls.key"},
+			want: with(func(f *parsedFlags) {
+				f.metricsAddress, f.tlsCertFile, f.tlsKeyFile = ":8443", "/tls/tls.crt", "/tls/tls.key"
+			}),
+		},
+		{
+			name: "metrics over plain HTTP",
+			args: []string{"--metrics-bind-address=127.0.0.1:8080", "--metrics-secure=false"},
+			want: with(func(f *parsedFlags) { f.metricsAddress, f.metricsSecure = "127.0.0.1:8080", false }),
+		},
 		{name: "master without a scheme", args: []string{"--master=10.0.0.1:6443"}, want: with(func(f *parsedFlags) { f.master = "10.0.0.1:6443" })},
 		{name: "unknown flag", args: []string{"--bogus"}, wantErr: "flag provided but not defined: -bogus"},
 		{name: "bad number", args: []string{"--workers=two"}, wantErr: `invalid value "two" for flag -workers`},
@@ -96,6 +110,15 @@ func TestParseOptions(t *testing.T) {
 		{name: "bad metrics address", args: []string{"--metrics-bind-address=8080"}, wantErr: "--metrics-bind-address: "},
 		{name: "bad probe address", args: []string{"--health-probe-bind-address=:99999"}, wantErr: "--health-probe-bind-address: "},
 		{name: "profiling without metrics", args: []string{"--profiling"}, wantErr: "--profiling needs --metrics-bind-address"},
+		{name: "certificate without its key", args: []string{"--metrics-bind-address=:8443", "--tls-cert-file=/tls/tls.crt"},
+			wantErr: "--tls-cert-file needs --tls-private-key-file, its key"},
+		{name: "key without its certificate", args: []string{"--metrics-bind-address=:8443", "--tls-private-key-file=/tls/tls.key"},
+			wantErr: "--tls-private-key-file needs --tls-cert-file, its certificate"},
+		{name: "certificate without metrics", args: []string{"--tls-cert-file=/tls/tls.crt", "--tls-private-key-file=/tls/tls.key"},
+			wantErr: "--tls-cert-file needs --metrics-bind-address"},
+		{name: "certificate for plain HTTP", args: []string{"--metrics-bind-address=:8080", "--metrics-secure=false",
+			"--tls-cert-file=/tls/tls.crt", "--tls-private-key-file=/tls/tls.key"},
+			wantErr: "--tls-cert-file needs --metrics-secure: --metrics-secure=false serves plain HTTP"},
 		{name: "unknown logging format", args: []string{"--logging-format=xml"}, wantErr: `--logging-format must be text or json, got "xml"`},
 		{name: "JSON logs with klog's file flags", args: []string{"--logging-format=json", "-log_dir=/tmp", "-alsologtostderr"},
 			wantErr: "--logging-format=json ignores -alsologtostderr, -log_dir, which only the text format honours"},
@@ -145,7 +168,8 @@ func TestHelpGroupsEveryFlag(t *testing.T) {
 		{"crddemo flags:", []string{"kubeconfig", "master", "namespace", "workers", "kube-api-qps", "kube-api-burst", "resync-period", "max-retry-delay", "version"}},
 		{"Leader election flags:", []string{"leader-elect", "leader-elect-lease-duration", "leader-elect-renew-deadline",
 			"leader-elect-retry-period", "leader-elect-resource-name", "leader-elect-resource-namespace"}},
-		{"Serving flags:", []string{"metrics-bind-address", "health-probe-bind-address", "profiling"}},
+		{"Serving flags:", []string{"metrics-bind-address", "metrics-secure", "tls-cert-file", "tls-private-key-file",
+			"health-probe-bind-address", "profiling"}},
 		{"Logging flags:", []string{"v", "vmodule", "alsologtostderr", "logtostderr", "log_file", "logging-format"}},
 	}
 	for i, group := range groups {

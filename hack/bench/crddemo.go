@@ -35,6 +35,7 @@ func startCrddemo(path, kubeconfig string, flags []string) (*crddemoProcess, err
 	args := append([]string{
 		"--kubeconfig=" + kubeconfig,
 		"--metrics-bind-address=" + metrics,
+		"--metrics-secure=false",
 		"--health-probe-bind-address=" + probes,
 	}, flags...)
 	proc, err := process.Start(path, args, process.Options{})

@@ -19,9 +19,10 @@ type options struct {
 
 // reservedFlags are crddemo's flags that the bench sets itself: it runs
 // crddemo against its own control plane, and scrapes its /metrics on a port
-// it chose. Health probes get a free port too, so that two benches, or a
-// crddemo someone else runs on this machine, never collide on :8081.
-var reservedFlags = []string{"kubeconfig", "master", "metrics-bind-address", "health-probe-bind-address"}
+// it chose, over plain HTTP without a token. Health probes get a free port
+// too, so that two benches, or a crddemo someone else runs on this machine,
+// never collide on :8081.
+var reservedFlags = []string{"kubeconfig", "master", "metrics-bind-address", "metrics-secure", "health-probe-bind-address"}
 
 // parseOptions parses the bench's flags. crddemo's own flags come from
 // repeated --crddemo-flag, and from whatever follows a "--".

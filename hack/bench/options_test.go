@@ -39,6 +39,7 @@ func TestParseOptionsRejects(t *testing.T) {
 		{[]string{"--timeout=0s"}, "must be positive"},
 		{[]string{"--crddemo-flag=--kubeconfig=/tmp/k"}, "sets --kubeconfig itself"},
 		{[]string{"--", "-metrics-bind-address=:8080"}, "sets --metrics-bind-address itself"},
+		{[]string{"--", "--metrics-secure"}, "sets --metrics-secure itself"},
 		{[]string{"--", "--health-probe-bind-address", ":8081"}, "sets --health-probe-bind-address itself"},
 		{[]string{"--", "--master=https://x"}, "sets --master itself"},
 		{[]string{"--", "workers"}, "not a flag"},

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/util/wait"
+	certutil "k8s.io/client-go/util/cert"
 
 	"github.com/domac/crddemo/internal/harness"
 )
@@ -24,6 +26,11 @@ func TestBadInputIsOneReadableError(t *testing.T) {
 	if err := os.WriteFile(garbage, []byte("not: [a kubeconfig"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	certFile, otherKeyFile := writeMismatchedKeyPair(t)
+	// Enough to start with: an API server address, to which nothing
+	// connects before the failure, and no probes, whose default port may be
+	// taken on a shared machine.
+	serve := []string{"--master=https://127.0.0.1:1", "--health-probe-bind-address=0"}
 	tests := []struct {
 		name     string
 		args     []string
@@ -46,6 +53,15 @@ func TestBadInputIsOneReadableError(t *testing.T) {
 		{"unparsable kubeconfig", []string{"--kubeconfig=" + garbage}, 1,
 			`crddemo: loading kubeconfig: error loading config file "` + garbage + `"`},
 		{"no configuration anywhere", nil, 1, "crddemo: no Kubernetes configuration found"},
+		{"a certificate without its key", []string{"--metrics-bind-address=:8443", "--tls-cert-file=" + certFile}, 2,
+			"crddemo: --tls-cert-file needs --tls-private-key-file, its key"},
+		{"an unreadable certificate", append([]string{"--metrics-bind-address=127.0.0.1:0",
+			"--tls-cert-file=/no/such/tls.crt", "--tls-private-key-file=/no/such/tls.key"}, serve...), 1,
+			"crddemo: loading the metrics server's certificate: reading the serving certificate: open /no/such/tls.crt: no such file or directory"},
+		{"a key that does not match the certificate", append([]string{"--metrics-bind-address=127.0.0.1:0",
+			"--tls-cert-file=" + certFile, "--tls-private-key-file=" + otherKeyFile}, serve...), 1,
+			fmt.Sprintf("crddemo: loading the metrics server's certificate: using the certificate %s with the key %s: "+
+				"tls: private key does not match public key", certFile, otherKeyFile)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,6 +81,28 @@ func TestBadInputIsOneReadableError(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writeMismatchedKeyPair writes a certificate, and the key of another one.
+func writeMismatchedKeyPair(t *testing.T) (certFile, keyFile string) {
+	t.Helper()
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "other.key")
+	cert, _, err := certutil.GenerateSelfSignedCertKey("crddemo.example", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, otherKey, err := certutil.GenerateSelfSignedCertKey("other.example", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certFile, cert, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, otherKey, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
 }
 
 // TestVersion prints the version stamped at build time and the client-go

@@ -78,12 +78,14 @@ type crddemoProcess struct {
 // startCrddemo runs the crddemo binary with args, and env as its environment
 // unless env is nil, and stops it, if it is still running, when the test
 // ends. It serves its probes and metrics on free loopback ports, so that
-// tests never collide on the default :8081. Its output is logged if the test
-// fails, or with go test -v.
+// tests never collide on the default :8081. The metrics are plain HTTP
+// (--metrics-secure=false), which the tests scrape without a token; a test
+// of the secure metrics passes --metrics-secure, which comes later and so
+// wins. Its output is logged if the test fails, or with go test -v.
 func startCrddemo(t *testing.T, env []string, args ...string) *crddemoProcess {
 	t.Helper()
 	probes, metrics := freeAddress(t), freeAddress(t)
-	args = append([]string{"--health-probe-bind-address=" + probes, "--metrics-bind-address=" + metrics}, args...)
+	args = append([]string{"--health-probe-bind-address=" + probes, "--metrics-bind-address=" + metrics, "--metrics-secure=false"}, args...)
 	p, err := process.Start(crddemoBinary, args, process.Options{Env: env})
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -54,6 +56,9 @@ func TestManifests(t *testing.T) {
 			"ServiceAccount/crddemo",
 			"ClusterRole/crddemo",
 			"ClusterRoleBinding/crddemo",
+			"ClusterRole/crddemo-metrics-reader",
+			"ClusterRole/crddemo-metrics-auth",
+			"ClusterRoleBinding/crddemo-metrics-auth",
 			"Role/crddemo-leader-election",
 			"RoleBinding/crddemo-leader-election",
 			"Deployment/crddemo",
@@ -131,6 +136,18 @@ func TestManifests(t *testing.T) {
 		}
 	})
 
+	t.Run("metrics ClusterRoles grant reading the metrics, and reviewing who does", func(t *testing.T) {
+		reader := decodeManifest[rbacv1.ClusterRole](t, manifests, "ClusterRole", "crddemo-metrics-reader")
+		if got, want := grants(reader.Rules), []string{"/metrics get"}; !slices.Equal(got, want) {
+			t.Errorf("ClusterRole crddemo-metrics-reader grants %q, want exactly %q", got, want)
+		}
+		auth := decodeManifest[rbacv1.ClusterRole](t, manifests, "ClusterRole", "crddemo-metrics-auth")
+		want := []string{`"authentication.k8s.io" tokenreviews create`, `"authorization.k8s.io" subjectaccessreviews create`}
+		if got := grants(auth.Rules); !slices.Equal(got, want) {
+			t.Errorf("ClusterRole crddemo-metrics-auth grants %q, want exactly %q", got, want)
+		}
+	})
+
 	t.Run("no wildcard in any role", func(t *testing.T) {
 		for _, m := range manifests {
 			if m.kind != "Role" && m.kind != "ClusterRole" {
@@ -159,6 +176,23 @@ func TestManifests(t *testing.T) {
 		}
 	})
 
+	t.Run("Service exposes the metrics port", func(t *testing.T) {
+		service := decodeManifest[corev1.Service](t, manifests, "Service", "crddemo-metrics")
+		deploy := decodeManifest[appsv1.Deployment](t, manifests, "Deployment", "crddemo")
+		var got []string
+		for _, port := range service.Spec.Ports {
+			got = append(got, fmt.Sprintf("%s %s %d to %s", port.Name, port.Protocol, port.Port, port.TargetPort.String()))
+		}
+		if want := []string{"metrics TCP 8443 to metrics"}; !slices.Equal(got, want) {
+			t.Errorf("Service crddemo-metrics has ports %q, want exactly %q", got, want)
+		}
+		if !slices.ContainsFunc(deploy.Spec.Template.Spec.Containers[0].Ports, func(p corev1.ContainerPort) bool {
+			return p.Name == "metrics" && p.ContainerPort == 8443
+		}) {
+			t.Errorf("the Deployment has no container port metrics on 8443: %+v", deploy.Spec.Template.Spec.Containers[0].Ports)
+		}
+	})
+
 	t.Run("NetworkPolicy admits only metrics readers and probes", func(t *testing.T) {
 		policy := decodeManifest[networkingv1.NetworkPolicy](t, manifests, "NetworkPolicy", "crddemo")
 		if !slices.Equal(policy.Spec.PolicyTypes, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}) ||
@@ -167,8 +201,8 @@ func TestManifests(t *testing.T) {
 		}
 		// A rule with no from admits every source, shown here as null.
 		want := []string{
-			`TCP 8080 from [{"namespaceSelector":{"matchLabels":{"crddemo.k8s.io/metrics-reader":"true"}}}]`,
 			`TCP 8081 from null`,
+			`TCP 8443 from [{"namespaceSelector":{"matchLabels":{"crddemo.k8s.io/metrics-reader":"true"}}}]`,
 		}
 		var got []string
 		for _, rule := range policy.Spec.Ingress {
@@ -186,6 +220,21 @@ func TestManifests(t *testing.T) {
 		slices.Sort(got)
 		if !slices.Equal(got, want) {
 			t.Errorf("NetworkPolicy admits %q, want exactly %q", got, want)
+		}
+	})
+
+	t.Run("ServiceMonitor component scrapes the metrics Service over HTTPS with a token", func(t *testing.T) {
+		monitor := renderServiceMonitor(t, cp)
+		service := decodeManifest[corev1.Service](t, manifests, "Service", "crddemo-metrics")
+		if monitor.Namespace != deployNamespace || !reflect.DeepEqual(monitor.Spec.Selector.MatchLabels, service.Labels) {
+			t.Errorf("ServiceMonitor in %q selects %v, want the Service in %q with labels %v",
+				monitor.Namespace, monitor.Spec.Selector.MatchLabels, deployNamespace, service.Labels)
+		}
+		want := serviceMonitorEndpoint{Port: service.Spec.Ports[0].Name, Scheme: "https", Path: "/metrics",
+			BearerTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token"}
+		want.TLSConfig.InsecureSkipVerify = true
+		if len(monitor.Spec.Endpoints) != 1 || monitor.Spec.Endpoints[0] != want {
+			t.Errorf("ServiceMonitor endpoints = %+v, want exactly %+v", monitor.Spec.Endpoints, want)
 		}
 	})
 
@@ -213,6 +262,10 @@ func TestManifests(t *testing.T) {
 		{[]string{"create", "leases.coordination.k8s.io", "-n", "default"}, false},
 		{[]string{"get", "secrets", "-n", deployNamespace}, false},
 		{[]string{"get", "pods", "-n", deployNamespace}, false},
+		{[]string{"create", "tokenreviews.authentication.k8s.io"}, true},
+		{[]string{"create", "subjectaccessreviews.authorization.k8s.io"}, true},
+		{[]string{"create", "localsubjectaccessreviews.authorization.k8s.io", "-n", deployNamespace}, false},
+		{[]string{"get", "/metrics"}, false},
 	}
 	for _, p := range permissions {
 		t.Run("can-i "+strings.Join(p.args, " "), func(t *testing.T) {
@@ -221,6 +274,51 @@ func TestManifests(t *testing.T) {
 			}
 		})
 	}
+}
+
+// serviceMonitor is the part of a Prometheus Operator ServiceMonitor that
+// the component sets; decoded strictly, any other field fails the test.
+type serviceMonitor struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              struct {
+		Selector  metav1.LabelSelector     `json:"selector"`
+		Endpoints []serviceMonitorEndpoint `json:"endpoints"`
+	} `json:"spec"`
+}
+
+type serviceMonitorEndpoint struct {
+	Port            string `json:"port"`
+	Scheme          string `json:"scheme"`
+	Path            string `json:"path"`
+	BearerTokenFile string `json:"bearerTokenFile"`
+	TLSConfig       struct {
+		InsecureSkipVerify bool `json:"insecureSkipVerify"`
+	} `json:"tlsConfig"`
+}
+
+// renderServiceMonitor renders deploy/ with the servicemonitor component,
+// from an overlay such as its kustomization.yaml tells users to write, and
+// returns the ServiceMonitor. The API server here has no ServiceMonitor CRD,
+// so nothing more than kustomize can judge it.
+func renderServiceMonitor(t *testing.T, cp *controlplane.ControlPlane) *serviceMonitor {
+	t.Helper()
+	overlay := t.TempDir()
+	// kustomize takes a base or component only by a relative path.
+	deployDir, err := filepath.Rel(overlay, repoFile(t, "deploy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kustomization := fmt.Sprintf("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"+
+		"resources:\n  - %s\ncomponents:\n  - %s\n", deployDir, filepath.Join(deployDir, "components", "servicemonitor"))
+	if err := os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(kustomization), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	manifests := splitManifests(t, kubectl(t, cp, "", "kustomize", overlay))
+	if n := len(manifests); n != len(splitManifests(t, kubectl(t, cp, "", "kustomize", repoFile(t, "deploy"))))+1 {
+		t.Errorf("deploy/ with the component has %d objects, want deploy/'s and the ServiceMonitor", n)
+	}
+	return decodeManifest[serviceMonitor](t, manifests, "ServiceMonitor", "crddemo")
 }
 
 // checkDeployment checks the security settings, replicas, flags and probes
@@ -264,7 +362,8 @@ func checkDeployment(t *testing.T, deploy *appsv1.Deployment) {
 		{"capabilities", sec.Capabilities, &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}},
 		{"privileged", deref(sec.Privileged), false},
 		{"--leader-elect", slices.Contains(c.Args, "--leader-elect"), true},
-		{"--metrics-bind-address", slices.Contains(c.Args, "--metrics-bind-address=:8080"), true},
+		{"--metrics-bind-address", slices.Contains(c.Args, "--metrics-bind-address=:8443"), true},
+		{"--metrics-secure left on, its default", slices.ContainsFunc(c.Args, func(arg string) bool { return strings.HasPrefix(arg, "--metrics-secure") }), false},
 		{"--health-probe-bind-address", slices.Contains(c.Args, "--health-probe-bind-address=:8081"), true},
 		{"livenessProbe", probePort(c.LivenessProbe), "/healthz on 8081"},
 		{"readinessProbe", probePort(c.ReadinessProbe), "/readyz on 8081"},
@@ -345,10 +444,16 @@ func decodeManifest[T any](t *testing.T, manifests []manifest, kind, name string
 }
 
 // grants flattens RBAC rules into sorted lines of a quoted API group (the
-// core group is ""), a resource and a verb.
+// core group is ""), a resource and a verb, or of a non-resource URL and a
+// verb.
 func grants(rules []rbacv1.PolicyRule) []string {
 	var lines []string
 	for _, rule := range rules {
+		for _, url := range rule.NonResourceURLs {
+			for _, verb := range rule.Verbs {
+				lines = append(lines, url+" "+verb)
+			}
+		}
 		for _, group := range rule.APIGroups {
 			for _, res := range rule.Resources {
 				for _, verb := range rule.Verbs {

@@ -1,0 +1,101 @@
+package serving
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	authorizationv1client "k8s.io/client-go/kubernetes/typed/authorization/v1"
+)
+
+// How long the answers of SubjectAccessReviews are kept, for the reasons
+// the TokenReview's are (authn.go): taking the metrics-reader role away
+// takes effect within a minute, granting it within 10 s.
+const (
+	allowedTTL = time.Minute
+	deniedTTL  = 10 * time.Second
+)
+
+// PathAuthorizer tells whether a user may use a verb on a path that is not
+// a Kubernetes resource, such as get on /metrics, as RBAC's nonResourceURLs
+// grant.
+type PathAuthorizer interface {
+	// AuthorizePath returns whether user may, with the reason the API server
+	// gave. An error means that nobody could tell.
+	AuthorizePath(ctx context.Context, user authenticationv1.UserInfo, verb, path string) (allowed bool, reason string, err error)
+}
+
+// NewSubjectAccessReviewAuthorizer asks the API server about each user, verb
+// and path with a SubjectAccessReview, as kube-controller-manager does, and
+// caches the answers.
+func NewSubjectAccessReviewAuthorizer(client authorizationv1client.SubjectAccessReviewInterface) PathAuthorizer {
+	return &cachedAuthorizer{reviewer: accessReviewer{client: client}, cache: newReviewCache[authorization](time.Now)}
+}
+
+// accessReviewer is the uncached SubjectAccessReview client.
+type accessReviewer struct {
+	client authorizationv1client.SubjectAccessReviewInterface
+}
+
+func (r accessReviewer) AuthorizePath(ctx context.Context, user authenticationv1.UserInfo, verb, path string) (bool, string, error) {
+	extra := make(map[string]authorizationv1.ExtraValue, len(user.Extra))
+	for key, value := range user.Extra {
+		extra[key] = authorizationv1.ExtraValue(value)
+	}
+	review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+		User:                  user.Username,
+		UID:                   user.UID,
+		Groups:                user.Groups,
+		Extra:                 extra,
+		NonResourceAttributes: &authorizationv1.NonResourceAttributes{Verb: verb, Path: path},
+	}}
+	answer, err := r.client.Create(ctx, review, metav1.CreateOptions{})
+	if err != nil {
+		return false, "", fmt.Errorf("creating a SubjectAccessReview: %w", err)
+	}
+	reason := answer.Status.Reason
+	// An evaluation error, such as a binding to a ClusterRole that does not
+	// exist, leaves the API server's answer standing, as the API server
+	// itself treats it; it is part of why.
+	if answer.Status.EvaluationError != "" {
+		reason = strings.TrimPrefix(reason+"; "+answer.Status.EvaluationError, "; ")
+	}
+	return answer.Status.Allowed && !answer.Status.Denied, reason, nil
+}
+
+// authorization is one cached answer of a SubjectAccessReview.
+type authorization struct {
+	allowed bool
+	reason  string
+}
+
+// cachedAuthorizer keeps reviewer's answers by user, verb and path. The key
+// is the whole user, groups and extra included, since the API server's
+// answer depends on all of it: two tokens of one ServiceAccount share their
+// answers.
+type cachedAuthorizer struct {
+	reviewer PathAuthorizer
+	cache    *reviewCache[authorization]
+}
+
+func (a *cachedAuthorizer) AuthorizePath(ctx context.Context, user authenticationv1.UserInfo, verb, path string) (bool, string, error) {
+	userKey, err := json.Marshal(user)
+	if err != nil {
+		return false, "", fmt.Errorf("encoding the user %q as a cache key: %w", user.Username, err)
+	}
+	key := fmt.Sprintf("%s %s %s", userKey, verb, path)
+	answer, err := a.cache.get(ctx, key, func(ctx context.Context) (authorization, time.Duration, error) {
+		allowed, reason, err := a.reviewer.AuthorizePath(ctx, user, verb, path)
+		ttl := allowedTTL
+		if !allowed {
+			ttl = deniedTTL
+		}
+		return authorization{allowed: allowed, reason: reason}, ttl, err
+	})
+	return answer.allowed, answer.reason, err
+}
