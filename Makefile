@@ -23,7 +23,7 @@ KUBECTL ?= bin/kubectl
 VULNDB ?=
 
 .DEFAULT_GOAL := all
-.PHONY: all build test check fmt-check vet vulncheck codegen verify-codegen testbin image deploy undeploy kubectl-bin demo bench local-cluster clean help
+.PHONY: all build test check fmt-check vet vulncheck codegen verify-codegen testbin promtool image deploy undeploy kubectl-bin demo bench local-cluster clean help
 
 all: test build ## Check, test (unit and integration) and build releases/crddemo.
 
@@ -56,6 +56,9 @@ verify-codegen: ## Fail if the committed generated code or crd/mydemo.yaml is ou
 
 testbin: ## Build etcd, kube-apiserver and kubectl into bin/ (only what is missing or outdated).
 	hack/testbin.sh
+
+promtool: ## Build Prometheus's promtool into bin/ at the version hack/tools/promtool/go.mod pins (only if missing or outdated).
+	hack/promtool.sh
 
 # The first of docker and podman that is installed and whose engine answers.
 # A recursive variable, so that only make image pays for asking.
