@@ -23,7 +23,7 @@ KUBECTL ?= bin/kubectl
 VULNDB ?=
 
 .DEFAULT_GOAL := all
-.PHONY: all build test check fmt-check vet vulncheck codegen verify-codegen testbin image deploy undeploy kubectl-bin demo bench local-cluster clean help
+.PHONY: all build test test-alerts check fmt-check vet vulncheck codegen verify-codegen testbin promtool image deploy undeploy kubectl-bin demo bench local-cluster clean help
 
 all: test build ## Check, test (unit and integration) and build releases/crddemo.
 
@@ -33,8 +33,11 @@ build: ## Build the controller into releases/crddemo.
 # The integration tests skip themselves under plain `go test` when bin/ is
 # empty; CRDDEMO_REQUIRE_CONTROL_PLANE makes them fail instead, so that this
 # target never passes without running them.
-test: check vulncheck build testbin ## Run govulncheck and the unit and integration tests against a real kube-apiserver and etcd.
+test: check vulncheck test-alerts build testbin ## Run govulncheck, the alert rules' tests, and the unit and integration tests against a real kube-apiserver and etcd.
 	CRDDEMO_REQUIRE_CONTROL_PLANE=1 CRDDEMO_BINARY=$(CURDIR)/$(BINARY) $(GO) test -race -count=1 ./...
+
+test-alerts: promtool ## Run promtool's unit tests of the alerts in deploy/monitoring (deploy/monitoring/alerts_test.yaml).
+	hack/test-alerts.sh
 
 check: fmt-check vet verify-codegen ## gofmt, go vet and the generated-code check.
 
@@ -56,6 +59,9 @@ verify-codegen: ## Fail if the committed generated code or crd/mydemo.yaml is ou
 
 testbin: ## Build etcd, kube-apiserver and kubectl into bin/ (only what is missing or outdated).
 	hack/testbin.sh
+
+promtool: ## Build Prometheus's promtool into bin/ at the version hack/tools/promtool/go.mod pins (only if missing or outdated).
+	hack/promtool.sh
 
 # The first of docker and podman that is installed and whose engine answers.
 # A recursive variable, so that only make image pays for asking.

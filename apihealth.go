@@ -11,6 +11,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/component-base/metrics"
+	"k8s.io/component-base/metrics/legacyregistry"
 	"k8s.io/klog/v2"
 )
 
@@ -43,7 +45,24 @@ type apiHealth struct {
 	lastLogged time.Time
 }
 
+// apiAvailable is what the mydemo-api readiness check knows, as a metric:
+// /readyz only reaches the kubelet, which takes the pod out of its Service
+// but tells no one, while an alert needs to tell "crddemo cannot use the
+// API" apart from "crddemo is down". It starts at 0, before crddemo has
+// heard from the API server at all.
+var (
+	apiAvailable = metrics.NewGauge(&metrics.GaugeOpts{
+		Namespace: "crddemo",
+		Name:      "api_available",
+		Help: "1 while the Mydemo API answers crddemo's list and watch calls, 0 while it cannot be used " +
+			"(unreachable, credentials rejected, forbidden, CRD missing) and before its first answer.",
+		StabilityLevel: metrics.ALPHA,
+	})
+	registerAPIHealthMetrics = sync.OnceFunc(func() { legacyregistry.MustRegister(apiAvailable) })
+)
+
 func newAPIHealth(host, credentials string) *apiHealth {
+	registerAPIHealthMetrics()
 	return &apiHealth{host: host, credentials: credentials, retryInterval: apiRetryInterval, logInterval: apiProblemLogInterval}
 }
 
@@ -86,9 +105,11 @@ func guard[T any](ctx context.Context, h *apiHealth, call func(context.Context) 
 	}
 }
 
-// report records err as the current problem and logs it if it is new, or
-// if it has not been logged for apiProblemLogInterval.
+// report records err as the current problem, sets crddemo_api_available to
+// 0, and logs it if it is new, or if it has not been logged for
+// apiProblemLogInterval.
 func (h *apiHealth) report(ctx context.Context, err error) {
+	apiAvailable.Set(0)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	same := h.problem != nil && h.problem.Error() == err.Error()
@@ -113,8 +134,12 @@ func (h *apiHealth) report(ctx context.Context, err error) {
 	}
 }
 
-// recovered clears the problem, if there was one, and says so.
+// recovered sets crddemo_api_available to 1 and clears the problem, if there
+// was one, and says so.
 func (h *apiHealth) recovered(ctx context.Context) {
+	// Set on every answer, not only after a problem, since the gauge starts
+	// at 0.
+	apiAvailable.Set(1)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.problem == nil {

@@ -12,6 +12,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/component-base/metrics/legacyregistry"
+	"k8s.io/component-base/metrics/testutil"
 	"k8s.io/klog/v2"
 	"k8s.io/klog/v2/ktesting"
 )
@@ -126,5 +128,40 @@ func TestGuardStopsWithItsContext(t *testing.T) {
 	}
 	if err := h.Check(&http.Request{}); err == nil || !strings.Contains(err.Error(), "starting") {
 		t.Errorf("Check = %v, want the problem that was current", err)
+	}
+}
+
+func TestGuardReportsAvailabilityAsAMetric(t *testing.T) {
+	_, ctx := ktesting.NewTestContext(t)
+	h := testHealth(time.Hour)
+	refused := fmt.Errorf("dial tcp 10.0.0.1:6443: %w", syscall.ECONNREFUSED)
+	call, calls := failingCall(refused, refused)
+	available := func() float64 {
+		t.Helper()
+		v, err := testutil.GetGaugeMetricValue(apiAvailable)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	wrapped := func(ctx context.Context) (string, error) {
+		if *calls > 0 && available() != 0 {
+			t.Errorf("crddemo_api_available = %v after %d failed calls, want 0", available(), *calls)
+		}
+		return call(ctx)
+	}
+
+	if _, err := guard(ctx, h, wrapped); err != nil {
+		t.Fatal(err)
+	}
+	// Served under its name by the registry behind /metrics, at 1 now that
+	// the API answered.
+	want := `# HELP crddemo_api_available [ALPHA] 1 while the Mydemo API answers crddemo's list and watch calls, ` +
+		`0 while it cannot be used (unreachable, credentials rejected, forbidden, CRD missing) and before its first answer.
+# TYPE crddemo_api_available gauge
+crddemo_api_available 1
+`
+	if err := testutil.GatherAndCompare(legacyregistry.DefaultGatherer, strings.NewReader(want), "crddemo_api_available"); err != nil {
+		t.Error(err)
 	}
 }

@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -223,18 +221,47 @@ func TestManifests(t *testing.T) {
 		}
 	})
 
-	t.Run("ServiceMonitor component scrapes the metrics Service over HTTPS with a token", func(t *testing.T) {
-		monitor := renderServiceMonitor(t, cp)
-		service := decodeManifest[corev1.Service](t, manifests, "Service", "crddemo-metrics")
-		if monitor.Namespace != deployNamespace || !reflect.DeepEqual(monitor.Spec.Selector.MatchLabels, service.Labels) {
-			t.Errorf("ServiceMonitor in %q selects %v, want the Service in %q with labels %v",
-				monitor.Namespace, monitor.Spec.Selector.MatchLabels, deployNamespace, service.Labels)
+	t.Run("deploy/monitoring's PodMonitor scrapes every replica over HTTPS with its scraper's token", func(t *testing.T) {
+		monitoring := splitManifests(t, kubectl(t, cp, "", "kustomize", repoFile(t, "deploy/monitoring")))
+		monitor := decodeManifest[podMonitor](t, monitoring, "PodMonitor", "crddemo")
+		deploy := decodeManifest[appsv1.Deployment](t, manifests, "Deployment", "crddemo")
+		if monitor.Namespace != deployNamespace ||
+			!reflect.DeepEqual(monitor.Spec.Selector.MatchLabels, deploy.Spec.Template.Labels) {
+			t.Errorf("PodMonitor in %q selects %v, want the pods in %q labelled %v",
+				monitor.Namespace, monitor.Spec.Selector.MatchLabels, deployNamespace, deploy.Spec.Template.Labels)
 		}
-		want := serviceMonitorEndpoint{Port: service.Spec.Ports[0].Name, Scheme: "https", Path: "/metrics",
-			BearerTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token"}
+		want := podMetricsEndpoint{Port: "metrics", Scheme: "https", Path: "/metrics", Interval: "30s"}
+		want.Authorization.Type = "Bearer"
+		want.Authorization.Credentials.Name, want.Authorization.Credentials.Key = "crddemo-metrics-scraper-token", "token"
 		want.TLSConfig.InsecureSkipVerify = true
-		if len(monitor.Spec.Endpoints) != 1 || monitor.Spec.Endpoints[0] != want {
-			t.Errorf("ServiceMonitor endpoints = %+v, want exactly %+v", monitor.Spec.Endpoints, want)
+		if len(monitor.Spec.PodMetricsEndpoints) != 1 || monitor.Spec.PodMetricsEndpoints[0] != want {
+			t.Fatalf("PodMonitor endpoints = %+v, want exactly %+v", monitor.Spec.PodMetricsEndpoints, want)
+		}
+		if port := deploy.Spec.Template.Spec.Containers[0].Ports[0]; port.Name != want.Port || port.ContainerPort != 8443 {
+			t.Errorf("the Deployment's first port is %s:%d, want the PodMonitor's %q on 8443", port.Name, port.ContainerPort, want.Port)
+		}
+		token := decodeManifest[corev1.Secret](t, monitoring, "Secret", want.Authorization.Credentials.Name)
+		if token.Namespace != deployNamespace || token.Type != corev1.SecretTypeServiceAccountToken ||
+			token.Annotations[corev1.ServiceAccountNameKey] != "crddemo-metrics-scraper" {
+			t.Errorf("the scraper's token Secret is %s/%s of type %s for %q, want crddemo-metrics-scraper's token in %s",
+				token.Namespace, token.Name, token.Type, token.Annotations[corev1.ServiceAccountNameKey], deployNamespace)
+		}
+		// Only the scraper's identity can be applied here: the API server has
+		// no PodMonitor or PrometheusRule CRD.
+		var scraper []string
+		for _, m := range monitoring {
+			if m.kind == "ServiceAccount" || m.kind == "ClusterRoleBinding" {
+				scraper = append(scraper, string(m.yaml))
+			}
+		}
+		kubectl(t, cp, rendered, "apply", "-f", "-")
+		kubectl(t, cp, strings.Join(scraper, "\n---\n"), "apply", "-f", "-")
+		scraperUser := "system:serviceaccount:" + deployNamespace + ":crddemo-metrics-scraper"
+		if !canI(t, cp, scraperUser, "get", "/metrics") {
+			t.Errorf("%s may not get /metrics", scraperUser)
+		}
+		if canI(t, cp, scraperUser, "get", "/debug/pprof/") {
+			t.Errorf("%s may get /debug/pprof/, want /metrics only", scraperUser)
 		}
 	})
 
@@ -276,49 +303,33 @@ func TestManifests(t *testing.T) {
 	}
 }
 
-// serviceMonitor is the part of a Prometheus Operator ServiceMonitor that
-// the component sets; decoded strictly, any other field fails the test.
-type serviceMonitor struct {
+// podMonitor is the part of a Prometheus Operator PodMonitor that
+// deploy/monitoring sets; decoded strictly, any other field fails the test.
+type podMonitor struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata"`
 	Spec              struct {
-		Selector  metav1.LabelSelector     `json:"selector"`
-		Endpoints []serviceMonitorEndpoint `json:"endpoints"`
+		JobLabel            string               `json:"jobLabel"`
+		Selector            metav1.LabelSelector `json:"selector"`
+		PodMetricsEndpoints []podMetricsEndpoint `json:"podMetricsEndpoints"`
 	} `json:"spec"`
 }
 
-type serviceMonitorEndpoint struct {
-	Port            string `json:"port"`
-	Scheme          string `json:"scheme"`
-	Path            string `json:"path"`
-	BearerTokenFile string `json:"bearerTokenFile"`
-	TLSConfig       struct {
+type podMetricsEndpoint struct {
+	Port          string `json:"port"`
+	Scheme        string `json:"scheme"`
+	Path          string `json:"path"`
+	Interval      string `json:"interval"`
+	Authorization struct {
+		Type        string `json:"type"`
+		Credentials struct {
+			Name string `json:"name"`
+			Key  string `json:"key"`
+		} `json:"credentials"`
+	} `json:"authorization"`
+	TLSConfig struct {
 		InsecureSkipVerify bool `json:"insecureSkipVerify"`
 	} `json:"tlsConfig"`
-}
-
-// renderServiceMonitor renders deploy/ with the servicemonitor component,
-// from an overlay such as its kustomization.yaml tells users to write, and
-// returns the ServiceMonitor. The API server here has no ServiceMonitor CRD,
-// so nothing more than kustomize can judge it.
-func renderServiceMonitor(t *testing.T, cp *controlplane.ControlPlane) *serviceMonitor {
-	t.Helper()
-	overlay := t.TempDir()
-	// kustomize takes a base or component only by a relative path.
-	deployDir, err := filepath.Rel(overlay, repoFile(t, "deploy"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	kustomization := fmt.Sprintf("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"+
-		"resources:\n  - %s\ncomponents:\n  - %s\n", deployDir, filepath.Join(deployDir, "components", "servicemonitor"))
-	if err := os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(kustomization), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	manifests := splitManifests(t, kubectl(t, cp, "", "kustomize", overlay))
-	if n := len(manifests); n != len(splitManifests(t, kubectl(t, cp, "", "kustomize", repoFile(t, "deploy"))))+1 {
-		t.Errorf("deploy/ with the component has %d objects, want deploy/'s and the ServiceMonitor", n)
-	}
-	return decodeManifest[serviceMonitor](t, manifests, "ServiceMonitor", "crddemo")
 }
 
 // checkDeployment checks the security settings, replicas, flags and probes

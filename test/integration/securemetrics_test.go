@@ -178,7 +178,7 @@ func reviewRequests(t *testing.T, kube kubernetes.Interface) map[string]float64 
 }
 
 // scrapeClient scrapes crddemo's secure metrics as Prometheus does with
-// deploy/'s ServiceMonitor: over HTTPS, with a bearer token, trusting the
+// deploy/monitoring's PodMonitor: over HTTPS, with a bearer token, trusting the
 // self-signed certificate without checking it.
 type scrapeClient struct{ *http.Client }
 
