@@ -74,7 +74,9 @@ type totals struct {
 	CPUSeconds   float64 `json:"cpu_seconds"`
 	PeakRSSBytes int64   `json:"peak_rss_bytes"`
 	// MemoryLimitMinMiB is the least memory limit that deploy/ may give
-	// crddemo for this run's N: the peak RSS with sizing.Headroom.
+	// crddemo for this run's N: the peak RSS with sizing.Headroom. The
+	// peak covers the burst phase, which leaves crddemo caching 2N
+	// Mydemos.
 	MemoryLimitMinMiB    int64          `json:"memory_limit_min_mib"`
 	APIRequests          int            `json:"api_requests"`
 	APIRequestsByMethod  map[string]int `json:"api_requests_by_method"`
@@ -166,8 +168,8 @@ func writeReport(w io.Writer, r *result) error {
 		fmt.Fprintf(w, "crddemo: peak RSS %s MiB, CPU %.2f s, API requests %d (%s; %d failed), SIGTERM to exit %.3f s (exit code %d)\n",
 			mebibytes(c.PeakRSSBytes), c.CPUSeconds, c.APIRequests, strings.Join(methods, ", "), c.FailedAPIRequests,
 			c.SigtermToExitSeconds, c.ExitCode)
-		fmt.Fprintf(w, "deploy/ memory limit must be at least %d MiB (crddemo's peak RSS at N=%d + %.0f %%)\n",
-			c.MemoryLimitMinMiB, r.N, (sizing.Headroom-1)*100)
+		fmt.Fprintf(w, "deploy/ memory limit must be at least %d MiB: crddemo's peak RSS + %.0f %%, at N=%d (the burst leaves %d cached)\n",
+			c.MemoryLimitMinMiB, (sizing.Headroom-1)*100, r.N, 2*r.N)
 	}
 	if a := r.Audit; a != nil {
 		fmt.Fprintf(w, "one list of every Mydemo and Synced event (what one poll would cost): %.2f s\n", a.ListSeconds)

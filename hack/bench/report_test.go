@@ -62,7 +62,7 @@ cold             1000      5.00     2.00        200                           1.
 update           1000     10.00     4.00        100            4.00           2.00          2000          32.0
 
 crddemo: peak RSS 32.0 MiB, CPU 1.50 s, API requests 2004 (GET 4, POST 1000, PUT 1000; 0 failed), SIGTERM to exit 0.120 s (exit code 0)
-deploy/ memory limit must be at least 40 MiB (crddemo's peak RSS at N=1000 + 25 %)
+deploy/ memory limit must be at least 40 MiB: crddemo's peak RSS + 25 %, at N=1000 (the burst leaves 2000 cached)
 one list of every Mydemo and Synced event (what one poll would cost): 0.05 s
 objects lost: 0 (extra Synced events: 0)
 `
