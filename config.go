@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -150,20 +151,19 @@ func newMetricsSecurity(o *options, restConfig *rest.Config) (*metricsSecurity, 
 	}, nil
 }
 
+// inClusterConfig is the pod's own configuration: its ServiceAccount's token
+// and CA, and the API server's Service address. A variable so that tests can
+// point it at files they write: client-go reads fixed paths under
+// /var/run/secrets.
+var inClusterConfig = rest.InClusterConfig
+
 // loadRESTConfig finds the API server the way kubectl does: --kubeconfig,
 // else $KUBECONFIG, else ~/.kube/config, else the pod's in-cluster config;
 // --master replaces the server address of whichever is used.
 func loadRESTConfig(o *options) (*rest.Config, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = o.kubeconfig
-	overrides := &clientcmd.ConfigOverrides{ClusterInfo: clientcmdapi.Cluster{Server: o.master}}
-	config, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
-	if clientcmd.IsEmptyConfig(err) {
-		return nil, errors.New("no Kubernetes configuration found: pass --kubeconfig, set KUBECONFIG, " +
-			"create ~/.kube/config or run inside a cluster")
-	}
+	config, err := findRESTConfig(o.kubeconfig, o.master)
 	if err != nil {
-		return nil, fmt.Errorf("loading kubeconfig: %w", err)
+		return nil, err
 	}
 	config.QPS = float32(o.kubeAPIQPS)
 	config.Burst = o.kubeAPIBurst
@@ -174,6 +174,49 @@ func loadRESTConfig(o *options) (*rest.Config, error) {
 	// The API server's audit log and metrics then tell crddemo's requests,
 	// and its version, from other clients'.
 	config.UserAgent = "crddemo/" + version.Get().Version
+	return config, nil
+}
+
+// findRESTConfig is the configuration of loadRESTConfig before crddemo's own
+// settings.
+//
+// It does what clientcmd's deferred loading does, but for --master in a pod:
+// that loading sees a config with a server, the override, and so never falls
+// back to the in-cluster config, which leaves every request anonymous. Here
+// the in-cluster config keeps its token and CA, and --master replaces only
+// its host.
+func findRESTConfig(kubeconfigPath, master string) (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfigPath
+	kubeconfig, err := rules.Load()
+	if err != nil {
+		return nil, fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	overrides := &clientcmd.ConfigOverrides{ClusterInfo: clientcmdapi.Cluster{Server: master}}
+	config, err := clientcmd.NewNonInteractiveClientConfig(*kubeconfig, "", overrides, rules).ClientConfig()
+	// A kubeconfig with no current context names no server, and counts as
+	// none, as it does for clientcmd.
+	if clientcmdapi.IsConfigEmpty(kubeconfig) || clientcmd.IsEmptyConfig(err) {
+		inCluster, inClusterErr := inClusterConfig()
+		switch {
+		case inClusterErr == nil:
+			if master != "" {
+				inCluster.Host = master
+			}
+			return inCluster, nil
+		// Outside a pod, or in one without a token, clientcmd's own answer
+		// stands: --master alone, with no credentials, or none at all.
+		case !errors.Is(inClusterErr, rest.ErrNotInCluster) && !errors.Is(inClusterErr, fs.ErrNotExist):
+			return nil, fmt.Errorf("loading the in-cluster configuration: %w", inClusterErr)
+		}
+	}
+	if clientcmd.IsEmptyConfig(err) {
+		return nil, errors.New("no Kubernetes configuration found: pass --kubeconfig, set KUBECONFIG, " +
+			"create ~/.kube/config or run inside a cluster")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading kubeconfig: %w", err)
+	}
 	return config, nil
 }
 

@@ -1,10 +1,17 @@
 package main
 
 import (
+	"encoding/pem"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"k8s.io/client-go/rest"
 )
 
 // testKubeconfig is a valid kubeconfig with a token, for the server
@@ -70,6 +77,140 @@ func TestLoadRESTConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLoadRESTConfigInCluster runs loadRESTConfig as in a pod, with
+// client-go's in-cluster loading pointed at a token and CA that the test
+// writes: --master must change the API server's address, not drop the
+// ServiceAccount's credentials.
+func TestLoadRESTConfigInCluster(t *testing.T) {
+	const token = "service-account-token"
+	authorization := make(chan string, 1)
+	server := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		authorization <- r.Header.Get("Authorization")
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"major":"1","minor":"37","gitVersion":"v1.37.0"}`)
+	}))
+	t.Cleanup(server.Close)
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: server.Certificate().Raw})
+
+	dir := t.TempDir()
+	kubeconfig := filepath.Join(dir, "config")
+	if err := os.WriteFile(kubeconfig, []byte(testKubeconfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	noContext := filepath.Join(dir, "no-context")
+	if err := os.WriteFile(noContext, []byte(strings.Replace(testKubeconfig, "current-context: test\n", "", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("--master keeps the ServiceAccount's token and CA", func(t *testing.T) {
+		tokenFile, caFile := inClusterFiles(t, token, ca)
+		config, err := loadRESTConfig(&options{master: server.URL, kubeAPIQPS: 7, kubeAPIBurst: 9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if config.Host != server.URL || config.BearerTokenFile != tokenFile || config.CAFile != caFile {
+			t.Errorf("host, token file, CA file = %q, %q, %q; want %q, %q, %q",
+				config.Host, config.BearerTokenFile, config.CAFile, server.URL, tokenFile, caFile)
+		}
+		// The request must trust the server by the CA alone and carry the token.
+		client, err := rest.HTTPClientFor(config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Get(server.URL + "/version")
+		if err != nil {
+			t.Fatalf("a request with the config: %v", err)
+		}
+		resp.Body.Close()
+		if got := <-authorization; got != "Bearer "+token {
+			t.Errorf("the request's Authorization header = %q, want the ServiceAccount's bearer token", got)
+		}
+	})
+
+	t.Run("without --master, the in-cluster address", func(t *testing.T) {
+		tokenFile, _ := inClusterFiles(t, token, ca)
+		config, err := loadRESTConfig(&options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if config.Host != "https://10.96.0.1:443" || config.BearerTokenFile != tokenFile {
+			t.Errorf("host, token file = %q, %q; want https://10.96.0.1:443, %q", config.Host, config.BearerTokenFile, tokenFile)
+		}
+	})
+
+	t.Run("a kubeconfig comes first, with --master for its server", func(t *testing.T) {
+		inClusterFiles(t, token, ca)
+		config, err := loadRESTConfig(&options{kubeconfig: kubeconfig, master: "https://10.0.0.1:6443"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if config.Host != "https://10.0.0.1:6443" || config.BearerToken != "secret" || config.BearerTokenFile != "" {
+			t.Errorf("host, token, token file = %q, %q, %q; want the kubeconfig's token for https://10.0.0.1:6443",
+				config.Host, config.BearerToken, config.BearerTokenFile)
+		}
+	})
+
+	t.Run("a kubeconfig with no current context counts as none", func(t *testing.T) {
+		tokenFile, _ := inClusterFiles(t, token, ca)
+		config, err := loadRESTConfig(&options{kubeconfig: noContext})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if config.Host != "https://10.96.0.1:443" || config.BearerTokenFile != tokenFile {
+			t.Errorf("host, token file = %q, %q; want the in-cluster config", config.Host, config.BearerTokenFile)
+		}
+	})
+
+	t.Run("a pod without a token is outside a cluster", func(t *testing.T) {
+		tokenFile, _ := inClusterFiles(t, token, ca)
+		if err := os.Remove(tokenFile); err != nil {
+			t.Fatal(err)
+		}
+		_, err := loadRESTConfig(&options{})
+		if err == nil || !strings.HasPrefix(err.Error(), "no Kubernetes configuration found: ") {
+			t.Errorf("error = %v, want that no configuration was found", err)
+		}
+	})
+}
+
+// inClusterFiles makes the rest of t run as in a pod whose API server's
+// Service is at 10.96.0.1:443 and whose ServiceAccount token and CA are
+// files that it writes. inClusterConfig then reads them as
+// rest.InClusterConfig reads the pod's.
+func inClusterFiles(t *testing.T, token string, ca []byte) (tokenFile, caFile string) {
+	t.Helper()
+	isolateKubeconfig(t)
+	t.Setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1")
+	t.Setenv("KUBERNETES_SERVICE_PORT", "443")
+	dir := t.TempDir()
+	tokenFile, caFile = filepath.Join(dir, "token"), filepath.Join(dir, "ca.crt")
+	if err := os.WriteFile(tokenFile, []byte(token), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(caFile, ca, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	previous := inClusterConfig
+	t.Cleanup(func() { inClusterConfig = previous })
+	inClusterConfig = func() (*rest.Config, error) {
+		host, port := os.Getenv("KUBERNETES_SERVICE_HOST"), os.Getenv("KUBERNETES_SERVICE_PORT")
+		if host == "" || port == "" {
+			return nil, rest.ErrNotInCluster
+		}
+		token, err := os.ReadFile(tokenFile)
+		if err != nil {
+			return nil, err
+		}
+		return &rest.Config{
+			Host:            "https://" + net.JoinHostPort(host, port),
+			TLSClientConfig: rest.TLSClientConfig{CAFile: caFile},
+			BearerToken:     string(token),
+			BearerTokenFile: tokenFile,
+		}, nil
+	}
+	return tokenFile, caFile
 }
 
 func TestLeaseNamespace(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
 
-	"github.com/domac/crddemo/internal/harness"
+	"github.com/domac/crddemo/internal/synced"
 )
 
 // ledger remembers every Mydemo the bench wrote, and the generation its last
@@ -82,7 +82,7 @@ func audit(ctx context.Context, client clientset.Interface, kube kubernetes.Inte
 	defer l.mu.Unlock()
 	for uid, generation := range l.generations {
 		demo := current[uid]
-		if demo == nil || demo.Generation < generation || !harness.IsSynced(demo) || recorded[uid] < generation {
+		if demo == nil || demo.Generation < generation || !synced.IsCurrent(demo) || recorded[uid] < generation {
 			result.lost = append(result.lost, l.names[uid])
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	kubefake "k8s.io/client-go/kubernetes/fake"
 
+	"github.com/domac/crddemo/internal/synced"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 	"github.com/domac/crddemo/pkg/client/clientset/versioned/fake"
 )
@@ -50,7 +51,7 @@ func TestAudit(t *testing.T) {
 	events = append(events, &corev1.Event{
 		ObjectMeta:     metav1.ObjectMeta{Namespace: crddemoNamespace, Name: "elsewhere"},
 		InvolvedObject: corev1.ObjectReference{UID: "uid-gone"},
-		Reason:         "Synced",
+		Reason:         synced.Reason,
 	})
 	kube := kubefake.NewSimpleClientset(events...)
 

@@ -2,8 +2,9 @@
 // throwaway control plane (etcd and kube-apiserver from bin/), in one run:
 //
 //   - limit: 16 unthrottled parallel clients write, for N Mydemos, what
-//     crddemo writes for each: one Synced event and one merge patch of its
-//     status. No controller runs: this is the floor.
+//     crddemo writes for each, as internal/synced makes them: one Synced
+//     event and one server-side apply of its status. No controller runs:
+//     this is the floor.
 //   - cold: N Mydemos exist; crddemo starts; until every one has its Synced
 //     event and a status that observed its generation.
 //   - update: spec.port of all N changes; until each is synced again, with

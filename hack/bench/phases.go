@@ -49,7 +49,7 @@ type bench struct {
 
 // limit measures the API server's floor: how long writers parallel clients
 // take to write, for N objects, what crddemo writes for each: its event,
-// then a merge patch of its status.
+// then a server-side apply of its status.
 func (b *bench) limit(ctx context.Context) error {
 	if err := b.createNamespace(ctx, limitNamespace); err != nil {
 		return err

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/domac/crddemo/internal/sizing"
 )
 
 // limitPhase is the phase the others are compared with: the API server's
@@ -69,8 +71,13 @@ type audited struct {
 
 // totals is what crddemo used over its whole run, and how it stopped.
 type totals struct {
-	CPUSeconds           float64        `json:"cpu_seconds"`
-	PeakRSSBytes         int64          `json:"peak_rss_bytes"`
+	CPUSeconds   float64 `json:"cpu_seconds"`
+	PeakRSSBytes int64   `json:"peak_rss_bytes"`
+	// MemoryLimitMinMiB is the least memory limit that deploy/ may give
+	// crddemo for this run's N: the peak RSS with sizing.Headroom. The
+	// peak covers the burst phase, which leaves crddemo caching 2N
+	// Mydemos.
+	MemoryLimitMinMiB    int64          `json:"memory_limit_min_mib"`
 	APIRequests          int            `json:"api_requests"`
 	APIRequestsByMethod  map[string]int `json:"api_requests_by_method"`
 	FailedAPIRequests    int            `json:"failed_api_requests"`
@@ -91,8 +98,12 @@ func (r *result) addPhase(name string, objects int, took, writes time.Duration, 
 	})
 }
 
-// finish sets each phase's ratio to the limit, once every phase is in.
+// finish sets each phase's ratio to the limit, and the memory limit that
+// crddemo's peak calls for, once every phase is in.
 func (r *result) finish() {
+	if r.Crddemo != nil {
+		r.Crddemo.MemoryLimitMinMiB = sizing.MinMemoryLimitMiB(r.Crddemo.PeakRSSBytes)
+	}
 	var limit float64
 	for _, p := range r.Phases {
 		if p.Name == limitPhase {
@@ -157,6 +168,8 @@ func writeReport(w io.Writer, r *result) error {
 		fmt.Fprintf(w, "crddemo: peak RSS %s MiB, CPU %.2f s, API requests %d (%s; %d failed), SIGTERM to exit %.3f s (exit code %d)\n",
 			mebibytes(c.PeakRSSBytes), c.CPUSeconds, c.APIRequests, strings.Join(methods, ", "), c.FailedAPIRequests,
 			c.SigtermToExitSeconds, c.ExitCode)
+		fmt.Fprintf(w, "deploy/ memory limit must be at least %d MiB: crddemo's peak RSS + %.0f %%, at N=%d (the burst leaves %d cached)\n",
+			c.MemoryLimitMinMiB, (sizing.Headroom-1)*100, r.N, 2*r.N)
 	}
 	if a := r.Audit; a != nil {
 		fmt.Fprintf(w, "one list of every Mydemo and Synced event (what one poll would cost): %.2f s\n", a.ListSeconds)

@@ -62,6 +62,7 @@ cold             1000      5.00     2.00        200                           1.
 update           1000     10.00     4.00        100            4.00           2.00          2000          32.0
 
 crddemo: peak RSS 32.0 MiB, CPU 1.50 s, API requests 2004 (GET 4, POST 1000, PUT 1000; 0 failed), SIGTERM to exit 0.120 s (exit code 0)
+deploy/ memory limit must be at least 40 MiB: crddemo's peak RSS + 25 %, at N=1000 (the burst leaves 2000 cached)
 one list of every Mydemo and Synced event (what one poll would cost): 0.05 s
 objects lost: 0 (extra Synced events: 0)
 `
@@ -79,7 +80,7 @@ objects lost: 0 (extra Synced events: 0)
 	}
 	if decoded.N != 1000 || len(decoded.Phases) != 4 || decoded.Phases[2].RatioToLimit != 2 ||
 		decoded.Phases[0].Crddemo != nil || decoded.Phases[2].Crddemo.APIRequests != 2001 ||
-		decoded.Phases[3].WritesSeconds != 4 ||
+		decoded.Phases[3].WritesSeconds != 4 || decoded.Crddemo.MemoryLimitMinMiB != 40 ||
 		decoded.Crddemo.APIRequestsByMethod["POST"] != 1000 || decoded.Audit.Lost != 0 || decoded.Error != "" {
 		t.Errorf("the JSON line decodes to %+v", decoded)
 	}
@@ -99,7 +100,7 @@ func TestWriteReportOfAFailedRun(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, text)
 		}
 	}
-	for _, absent := range []string{"crddemo: peak RSS", "one list of every"} {
+	for _, absent := range []string{"crddemo: peak RSS", "memory limit", "one list of every"} {
 		if strings.Contains(text, absent) {
 			t.Errorf("report of a run that never started crddemo has %q:\n%s", absent, text)
 		}

@@ -10,7 +10,7 @@ import (
 
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 
-	"github.com/domac/crddemo/internal/harness"
+	"github.com/domac/crddemo/internal/synced"
 )
 
 // tracker knows, from what its watches deliver (watch.go), which Mydemos of
@@ -35,7 +35,7 @@ type tracker struct {
 // objectState is as much of a Mydemo as the tracker needs.
 type objectState struct {
 	generation int64
-	synced     bool // harness.IsSynced: its status reports this generation synced
+	synced     bool // synced.IsCurrent: its status reports this generation synced
 }
 
 // target is what a phase waits for an object to reach: its status synced at
@@ -60,7 +60,7 @@ func newTracker() *tracker {
 func (t *tracker) observeMydemo(demo *crddemov1.Mydemo) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.objects[demo.UID] = objectState{generation: demo.Generation, synced: harness.IsSynced(demo)}
+	t.objects[demo.UID] = objectState{generation: demo.Generation, synced: synced.IsCurrent(demo)}
 	t.check(demo.UID)
 }
 

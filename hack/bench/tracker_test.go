@@ -9,15 +9,16 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/domac/crddemo/internal/synced"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 )
 
-// demoAt is the Mydemo uid at generation, its status synced at synced (0:
-// never).
-func demoAt(uid types.UID, generation, synced int64) *crddemov1.Mydemo {
+// demoAt is the Mydemo uid at generation, its status as crddemo writes it
+// when it syncs generation syncedAt (0: never).
+func demoAt(uid types.UID, generation, syncedAt int64) *crddemov1.Mydemo {
 	demo := &crddemov1.Mydemo{ObjectMeta: metav1.ObjectMeta{UID: uid, Generation: generation}}
-	if synced > 0 {
-		demo.Status = syncedStatus(synced)
+	if syncedAt > 0 {
+		demo.Status = synced.Status(&crddemov1.Mydemo{ObjectMeta: metav1.ObjectMeta{Generation: syncedAt}})
 	}
 	return demo
 }

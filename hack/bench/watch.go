@@ -12,13 +12,14 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/domac/crddemo/internal/synced"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
 	crddemoinformers "github.com/domac/crddemo/pkg/client/informers/externalversions"
 )
 
 // syncedEventSelector picks the events crddemo records for a sync.
-var syncedEventSelector = fields.Set{"involvedObject.kind": "Mydemo", "reason": "Synced"}.String()
+var syncedEventSelector = fields.Set{"involvedObject.kind": "Mydemo", "reason": synced.Reason}.String()
 
 // watch feeds t the Mydemos of namespace and their Synced events, through
 // informers, until stop is called, which the bench does before it stops the

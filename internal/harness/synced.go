@@ -5,24 +5,15 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/domac/crddemo/internal/synced"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
 )
-
-// IsSynced reports whether crddemo has synced demo's current generation:
-// its status observed that generation and its Synced condition is True for
-// it.
-func IsSynced(demo *crddemov1.Mydemo) bool {
-	cond := meta.FindStatusCondition(demo.Status.Conditions, "Synced")
-	return demo.Status.ObservedGeneration == demo.Generation &&
-		cond != nil && cond.Status == metav1.ConditionTrue && cond.ObservedGeneration == demo.Generation
-}
 
 // WaitSynced waits until the Mydemo namespace/name is at generation and
 // crddemo has synced it, and returns it as it then is.
@@ -31,7 +22,7 @@ func WaitSynced(ctx context.Context, client clientset.Interface, namespace, name
 	var lastErr error
 	err := wait.PollUntilContextCancel(ctx, pollInterval, true, func(ctx context.Context) (bool, error) {
 		demo, lastErr = client.CrddemoV1().Mydemos(namespace).Get(ctx, name, metav1.GetOptions{})
-		return lastErr == nil && demo.Generation == generation && IsSynced(demo), nil
+		return lastErr == nil && demo.Generation == generation && synced.IsCurrent(demo), nil
 	})
 	if err != nil {
 		if lastErr != nil {
@@ -51,7 +42,7 @@ func SyncedEvents(ctx context.Context, kube kubernetes.Interface, demo *crddemov
 	selector := fields.Set{
 		"involvedObject.name": demo.Name,
 		"involvedObject.uid":  string(demo.UID),
-		"reason":              "Synced",
+		"reason":              synced.Reason,
 	}
 	list, err := kube.CoreV1().Events(demo.Namespace).List(ctx, metav1.ListOptions{FieldSelector: selector.String()})
 	if err != nil {

@@ -8,35 +8,22 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/domac/crddemo/internal/synced"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 	"github.com/domac/crddemo/pkg/client/clientset/versioned/fake"
 )
 
+// mydemo is the Mydemo default/x at generation, whose status observed
+// observed and has crddemo's Synced condition with the status condition
+// ("" for none).
 func mydemo(generation, observed int64, condition metav1.ConditionStatus) *crddemov1.Mydemo {
 	demo := &crddemov1.Mydemo{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "x", Generation: generation}}
 	demo.Status.ObservedGeneration = observed
 	if condition != "" {
-		demo.Status.Conditions = []metav1.Condition{{Type: "Synced", Status: condition, ObservedGeneration: observed}}
+		demo.Status.Conditions = []metav1.Condition{{Type: synced.ConditionType, Status: condition,
+			Reason: synced.Reason, Message: synced.Message, ObservedGeneration: observed}}
 	}
 	return demo
-}
-
-func TestIsSynced(t *testing.T) {
-	tests := []struct {
-		name string
-		demo *crddemov1.Mydemo
-		want bool
-	}{
-		{"synced", mydemo(2, 2, metav1.ConditionTrue), true},
-		{"never synced", mydemo(1, 0, ""), false},
-		{"an older generation synced", mydemo(3, 2, metav1.ConditionTrue), false},
-		{"condition not true", mydemo(2, 2, metav1.ConditionFalse), false},
-	}
-	for _, tt := range tests {
-		if got := IsSynced(tt.demo); got != tt.want {
-			t.Errorf("%s: IsSynced = %v, want %v", tt.name, got, tt.want)
-		}
-	}
 }
 
 func TestWaitSynced(t *testing.T) {

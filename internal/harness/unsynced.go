@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/domac/crddemo/internal/synced"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
 )
 
@@ -40,7 +41,7 @@ func FindUnsynced(ctx context.Context, client clientset.Interface, kube kubernet
 		return Unsynced{}, fmt.Errorf("listing the Mydemos of %s: %w", namespace, err)
 	}
 	events, err := kube.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{
-		FieldSelector: fields.Set{"involvedObject.kind": "Mydemo", "reason": "Synced"}.String(),
+		FieldSelector: fields.Set{"involvedObject.kind": "Mydemo", "reason": synced.Reason}.String(),
 	})
 	if err != nil {
 		return Unsynced{}, fmt.Errorf("listing the Synced events of %s: %w", namespace, err)
@@ -52,7 +53,7 @@ func FindUnsynced(ctx context.Context, client clientset.Interface, kube kubernet
 	var u Unsynced
 	for i := range demos.Items {
 		demo := &demos.Items[i]
-		if !IsSynced(demo) {
+		if !synced.IsCurrent(demo) {
 			u.Behind = append(u.Behind, demo.Name)
 		}
 		if !hasEvent[demo.UID] {

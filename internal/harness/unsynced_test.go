@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	kubefake "k8s.io/client-go/kubernetes/fake"
 
+	"github.com/domac/crddemo/internal/synced"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 	"github.com/domac/crddemo/pkg/client/clientset/versioned/fake"
 )
@@ -24,7 +25,7 @@ func syncedEvent(demo *crddemov1.Mydemo) *corev1.Event {
 	return &corev1.Event{
 		ObjectMeta:     metav1.ObjectMeta{Namespace: demo.Namespace, Name: demo.Name + ".1"},
 		InvolvedObject: corev1.ObjectReference{Kind: "Mydemo", Name: demo.Name, UID: demo.UID},
-		Reason:         "Synced",
+		Reason:         synced.Reason,
 	}
 }
 

@@ -333,7 +333,9 @@ type podMetricsEndpoint struct {
 }
 
 // checkDeployment checks the security settings, replicas, flags and probes
-// of the crddemo Deployment.
+// of the crddemo Deployment. Its memory limit and grace period are held to
+// what crddemo was measured to need by TestDeploymentFitsMeasurement, in the
+// root package, which knows the sync timeout and parses crddemo's flags.
 func checkDeployment(t *testing.T, deploy *appsv1.Deployment) {
 	t.Helper()
 	pod := deploy.Spec.Template.Spec
@@ -363,7 +365,6 @@ func checkDeployment(t *testing.T, deploy *appsv1.Deployment) {
 	}{
 		{"replicas", deref(deploy.Spec.Replicas), int32(2)},
 		{"serviceAccountName", pod.ServiceAccountName, "crddemo"},
-		{"terminationGracePeriodSeconds", deref(pod.TerminationGracePeriodSeconds), int64(30)},
 		{"runAsNonRoot", deref(podSec.RunAsNonRoot), true},
 		{"runAsUser", deref(podSec.RunAsUser), int64(65532)},
 		{"runAsGroup", deref(podSec.RunAsGroup), int64(65532)},
@@ -378,7 +379,6 @@ func checkDeployment(t *testing.T, deploy *appsv1.Deployment) {
 		{"--health-probe-bind-address", slices.Contains(c.Args, "--health-probe-bind-address=:8081"), true},
 		{"livenessProbe", probePort(c.LivenessProbe), "/healthz on 8081"},
 		{"readinessProbe", probePort(c.ReadinessProbe), "/readyz on 8081"},
-		{"memory limit", c.Resources.Limits.Memory().String(), "64Mi"},
 		{"POD_NAMESPACE", envFieldPath(c.Env, "POD_NAMESPACE"), "metadata.namespace"},
 	}
 	for _, check := range checks {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/domac/crddemo/internal/controlplane"
 	"github.com/domac/crddemo/internal/harness"
+	"github.com/domac/crddemo/internal/synced"
 )
 
 // installCRD applies crd/mydemo.yaml and waits until the API server serves
@@ -69,7 +70,7 @@ func waitAllSynced(t *testing.T, client clientset.Interface, names []string) []*
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
 	defer cancel()
-	var synced []*crddemov1.Mydemo
+	var done []*crddemov1.Mydemo
 	for _, name := range names {
 		var demo *crddemov1.Mydemo
 		err := wait.PollUntilContextCancel(ctx, pollInterval, true, func(ctx context.Context) (bool, error) {
@@ -78,14 +79,14 @@ func waitAllSynced(t *testing.T, client clientset.Interface, names []string) []*
 			if apierrors.IsNotFound(err) {
 				return false, err
 			}
-			return err == nil && harness.IsSynced(demo), nil
+			return err == nil && synced.IsCurrent(demo), nil
 		})
 		if err != nil {
 			t.Fatalf("mydemo %s never synced: %v; last seen %+v", name, err, demo)
 		}
-		synced = append(synced, demo)
+		done = append(done, demo)
 	}
-	return synced
+	return done
 }
 
 // syncedEventsOf returns the Synced events of each of demos, waiting until

@@ -11,6 +11,7 @@ import (
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
 
 	"github.com/domac/crddemo/internal/harness"
+	"github.com/domac/crddemo/internal/synced"
 	testcontrolplane "github.com/domac/crddemo/test/controlplane"
 )
 
@@ -46,7 +47,7 @@ func TestNamespaceFlag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if harness.IsSynced(demo) || len(demo.Status.Conditions) != 0 {
+	if synced.IsCurrent(demo) || len(demo.Status.Conditions) != 0 {
 		t.Errorf("mydemo default/%s outside --namespace was synced: %+v", outside, demo.Status)
 	}
 	if events, err := harness.SyncedEvents(t.Context(), kube, demo); err != nil || len(events) != 0 {

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/domac/crddemo/internal/harness"
+	"github.com/domac/crddemo/internal/synced"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
 	testcontrolplane "github.com/domac/crddemo/test/controlplane"
@@ -53,7 +54,7 @@ func TestStatusWritesInTheWindow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if harness.IsSynced(created) {
+		if synced.IsCurrent(created) {
 			t.Fatalf("the namesake was created with a synced status: %+v", created.Status)
 		}
 
@@ -118,7 +119,7 @@ func waitSyncedWithEvents(t *testing.T, client clientset.Interface, kube kuberne
 			return false, nil
 		}
 		current = got
-		if (demo.UID != "" && current.UID != demo.UID) || !harness.IsSynced(current) {
+		if (demo.UID != "" && current.UID != demo.UID) || !synced.IsCurrent(current) {
 			return false, nil
 		}
 		events, err = harness.SyncedEvents(ctx, kube, current)
