@@ -129,7 +129,7 @@ func (o *options) flagGroups() []flagGroup {
 	crddemo.StringVar(&o.kubeconfig, "kubeconfig", "",
 		"Path to a kubeconfig. If empty, $KUBECONFIG or ~/.kube/config is used, then the in-cluster config.")
 	crddemo.StringVar(&o.master, "master", "",
-		"Address of the Kubernetes API server. Overrides the server in the kubeconfig.")
+		"Address of the Kubernetes API server. Overrides the server in the kubeconfig, or in a pod the in-cluster address.")
 	crddemo.StringVar(&o.namespace, "namespace", "", "Watch Mydemos in this namespace only. Empty watches every namespace.")
 	crddemo.IntVar(&o.workers, "workers", 16,
 		"Number of Mydemo objects synced in parallel. Each sync waits on two API round trips, so 16 keep "+
