@@ -15,6 +15,8 @@ import (
 	"k8s.io/component-base/metrics/legacyregistry"
 	"k8s.io/klog/v2"
 	"k8s.io/klog/v2/ktesting"
+
+	"github.com/domac/crddemo/internal/fakeleases"
 )
 
 // waitLimit bounds every wait in these tests; with the durations of
@@ -112,7 +114,7 @@ func leaderGauge(t *testing.T, name string) float64 {
 }
 
 func TestRunLeadsAloneAndReleasesTheLeaseOnShutdown(t *testing.T) {
-	client := newFakeLeases(nil)
+	client := fakeleases.NewClientset(nil)
 	cfg := testConfig("alone", "alpha")
 	ctx, cancel, logs := newLoggingContext(t)
 	defer cancel()
@@ -166,7 +168,7 @@ func TestStandbyTakesOverOnceTheLeadersLeadHasReturned(t *testing.T) {
 	noteRenewal := sync.OnceFunc(func() { close(renewedDuringLead) })
 	// released gets, at the first release, whether alpha's lead had returned.
 	released := make(chan bool, 1)
-	client := newFakeLeases(func(lease *coordinationv1.Lease) {
+	client := fakeleases.NewClientset(func(lease *coordinationv1.Lease) {
 		switch holder(lease) {
 		case "alpha":
 			if alphaLeadCancelled.Load() {
@@ -240,7 +242,7 @@ func TestStandbyTakesOverOnceTheLeadersLeadHasReturned(t *testing.T) {
 }
 
 func TestRunReturnsErrLeaseLostWithoutWaitingForLead(t *testing.T) {
-	client := newFakeLeases(nil)
+	client := fakeleases.NewClientset(nil)
 	cfg := testConfig("stolen", "alpha")
 	ctx, cancel, logs := newLoggingContext(t)
 	defer cancel()
@@ -279,7 +281,7 @@ func TestRunReturnsErrLeaseLostWithoutWaitingForLead(t *testing.T) {
 }
 
 func TestStandbyReturnsWhenItsContextIsDone(t *testing.T) {
-	client := newFakeLeases(nil)
+	client := fakeleases.NewClientset(nil)
 	cfg := testConfig("held", "alpha")
 	if err := holdLease(t.Context(), client, cfg, "other", time.Minute); err != nil {
 		t.Fatalf("holding the lease as another candidate: %v", err)
@@ -303,7 +305,7 @@ func TestStandbyReturnsWhenItsContextIsDone(t *testing.T) {
 }
 
 func TestRunReleasesTheLeaseWhenLeadReturnsOnItsOwn(t *testing.T) {
-	client := newFakeLeases(nil)
+	client := fakeleases.NewClientset(nil)
 	cfg := testConfig("done", "alpha")
 	ctx, cancel, _ := newLoggingContext(t)
 	defer cancel()
@@ -323,7 +325,7 @@ func TestRunReleasesTheLeaseWhenLeadReturnsOnItsOwn(t *testing.T) {
 func TestRunRefusesABadConfig(t *testing.T) {
 	cfg := testConfig("bad", "alpha")
 	cfg.RenewDeadline = cfg.LeaseDuration
-	err := Run(t.Context(), newFakeLeases(nil).CoordinationV1(), cfg, nil, func(_, _ context.Context) {
+	err := Run(t.Context(), fakeleases.NewClientset(nil).CoordinationV1(), cfg, nil, func(_, _ context.Context) {
 		t.Error("lead was called despite a bad config")
 	})
 	want := "starting leader election: --leader-elect-renew-deadline (1s) must be shorter than --leader-elect-lease-duration (1s)"
@@ -336,7 +338,7 @@ func TestRunRefusesABadConfig(t *testing.T) {
 // off between the end of lead and the release: the release must give up on
 // its own, since Run waits for it.
 func TestRunReturnsWhenTheReleaseCannotReachTheAPIServer(t *testing.T) {
-	client := newFakeLeases(nil)
+	client := fakeleases.NewClientset(nil)
 	leases := &unreachableLeases{LeasesGetter: client.CoordinationV1()}
 	cfg := testConfig("cut-off", "alpha")
 	ctx, cancel, logs := newLoggingContext(t)
@@ -373,7 +375,7 @@ func TestRunReturnsWhenTheReleaseCannotReachTheAPIServer(t *testing.T) {
 // that its renewals hang: its write context ends for want of a renewal, and
 // lead's context with it, and Run reports the lease lost.
 func TestRunStopsWritesWhenRenewalsHang(t *testing.T) {
-	client := newFakeLeases(nil)
+	client := fakeleases.NewClientset(nil)
 	leases := &unreachableLeases{LeasesGetter: client.CoordinationV1()}
 	cfg := testConfig("hanging", "alpha")
 	ctx, cancel, _ := newLoggingContext(t)

@@ -1,0 +1,137 @@
+package sharding
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
+	"k8s.io/utils/ptr"
+)
+
+// memberOfLabel marks the membership Leases of one group of replicas, whose
+// value is the group's --leader-elect-resource-name.
+const memberOfLabel = "crddemo.k8s.io/member-of"
+
+// members keeps this replica's membership Lease, renewed every retry period,
+// and counts the replicas of its group whose Leases are live: one Lease per
+// replica is how the replicas learn how many share the shards.
+//
+// A Lease counts as live while its renewTime has changed within the lease
+// duration, by this replica's own clock since it saw the change, as
+// client-go's elector judges a leader: the clocks of two replicas never
+// meet.
+type members struct {
+	leases   coordinationv1client.LeaseInterface
+	group    string
+	identity string
+	// name is this replica's own Lease.
+	name     string
+	duration time.Duration
+
+	mu sync.Mutex
+	// seen is, for each other member's Lease, its renewTime as last read
+	// and when this replica first read that value.
+	seen map[string]observation
+}
+
+type observation struct {
+	renewTime string
+	at        time.Time
+}
+
+func newMembers(leases coordinationv1client.LeaseInterface, group, identity string, duration time.Duration) *members {
+	return &members{
+		leases:   leases,
+		group:    group,
+		identity: identity,
+		name:     memberLeaseName(group, identity),
+		duration: duration,
+		seen:     map[string]observation{},
+	}
+}
+
+// memberLeaseName is a Lease name for identity that is valid whatever the
+// host name holds: the group's name and a hash of the identity.
+func memberLeaseName(group, identity string) string {
+	return fmt.Sprintf("%s-member-%016x", group, hashString(identity))
+}
+
+// renew creates this replica's Lease, or renews it.
+func (m *members) renew(ctx context.Context) error {
+	now := metav1.NewMicroTime(time.Now())
+	lease, err := m.leases.Get(ctx, m.name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		_, err = m.leases.Create(ctx, &coordinationv1.Lease{
+			ObjectMeta: metav1.ObjectMeta{Name: m.name, Labels: map[string]string{memberOfLabel: m.group}},
+			Spec: coordinationv1.LeaseSpec{
+				HolderIdentity:       ptr.To(m.identity),
+				LeaseDurationSeconds: ptr.To(int32(m.duration / time.Second)),
+				AcquireTime:          &now,
+				RenewTime:            &now,
+			},
+		}, metav1.CreateOptions{})
+	} else if err == nil {
+		lease.Spec.RenewTime = &now
+		_, err = m.leases.Update(ctx, lease, metav1.UpdateOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("renewing the membership Lease %s: %w", m.name, err)
+	}
+	return nil
+}
+
+// count lists the group's Leases and returns how many replicas are live,
+// this one included.
+func (m *members) count(ctx context.Context) (int, error) {
+	list, err := m.leases.List(ctx, metav1.ListOptions{
+		LabelSelector: labels.SelectorFromSet(labels.Set{memberOfLabel: m.group}).String(),
+	})
+	if err != nil {
+		return 0, fmt.Errorf("listing the membership Leases of %s: %w", m.group, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	live := 1
+	listed := map[string]bool{}
+	for _, lease := range list.Items {
+		if lease.Name == m.name {
+			continue
+		}
+		listed[lease.Name] = true
+		renewed := ""
+		if lease.Spec.RenewTime != nil {
+			renewed = lease.Spec.RenewTime.String()
+		}
+		last, ok := m.seen[lease.Name]
+		if !ok || last.renewTime != renewed {
+			last = observation{renewTime: renewed, at: now}
+			m.seen[lease.Name] = last
+		}
+		if now.Sub(last.at) < m.duration {
+			live++
+		}
+	}
+	for name := range m.seen {
+		if !listed[name] {
+			delete(m.seen, name)
+		}
+	}
+	return live, nil
+}
+
+// leave deletes this replica's Lease, so that the others count one replica
+// fewer at once rather than a lease duration later.
+func (m *members) leave(ctx context.Context) error {
+	err := m.leases.Delete(ctx, m.name, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting the membership Lease %s: %w", m.name, err)
+	}
+	return nil
+}

@@ -1,0 +1,168 @@
+package sharding
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/klog/v2/ktesting"
+
+	"github.com/domac/crddemo/internal/fakeleases"
+	"github.com/domac/crddemo/internal/leaderelection"
+)
+
+// waitLimit bounds every wait in these tests; with testConfig's durations,
+// what they wait for takes a few seconds at most.
+const waitLimit = 20 * time.Second
+
+func testConfig(identity string, shards int) Config {
+	return Config{
+		Election: leaderelection.Config{
+			Namespace: "crddemo-system", Name: "crddemo", Identity: identity,
+			LeaseDuration: time.Second, RenewDeadline: 500 * time.Millisecond, RetryPeriod: 100 * time.Millisecond,
+		},
+		Shards: shards,
+	}
+}
+
+// owners records which replica runs the work of each shard, and fails the
+// test if two ever run the same shard at once.
+type owners struct {
+	t  *testing.T
+	mu sync.Mutex
+	by map[int]string
+}
+
+func newOwners(t *testing.T) *owners { return &owners{t: t, by: map[int]string{}} }
+
+// work is the Work of replica identity: it holds its shard until ctx ends.
+func (o *owners) work(identity string) Work {
+	return func(ctx, writeCtx context.Context, shard int) {
+		o.mu.Lock()
+		if other, ok := o.by[shard]; ok {
+			o.t.Errorf("shard %d runs on %s while %s still runs it", shard, identity, other)
+		}
+		o.by[shard] = identity
+		o.mu.Unlock()
+		<-ctx.Done()
+		o.mu.Lock()
+		delete(o.by, shard)
+		o.mu.Unlock()
+	}
+}
+
+// counts returns how many shards each replica runs.
+func (o *owners) counts() map[string]int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	counts := map[string]int{}
+	for _, identity := range o.by {
+		counts[identity]++
+	}
+	return counts
+}
+
+// waitCounts waits until the replicas run exactly the shards of want.
+func (o *owners) waitCounts(t *testing.T, want map[string]int) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(t.Context(), 20*time.Millisecond, waitLimit, true, func(context.Context) (bool, error) {
+		return maps.Equal(o.counts(), want), nil
+	})
+	if err != nil {
+		t.Fatalf("shards run per replica: %v, want %v", o.counts(), want)
+	}
+}
+
+// replica is one Run in the background.
+type replica struct {
+	stop context.CancelFunc
+	done chan struct{}
+	err  error // Run's result, once done is closed
+}
+
+func startReplica(t *testing.T, client *fake.Clientset, o *owners, identity string, shards int) *replica {
+	_, ctx := ktesting.NewTestContext(t)
+	ctx, stop := context.WithCancel(ctx)
+	r := &replica{stop: stop, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		r.err = Run(ctx, client.CoordinationV1(), testConfig(identity, shards), o.work(identity))
+	}()
+	t.Cleanup(func() {
+		stop()
+		<-r.done
+	})
+	return r
+}
+
+func TestReplicasShareTheShardsFairly(t *testing.T) {
+	client := fakeleases.NewClientset(nil)
+	o := newOwners(t)
+
+	a := startReplica(t, client, o, "a", 6)
+	o.waitCounts(t, map[string]int{"a": 6})
+
+	startReplica(t, client, o, "b", 6)
+	startReplica(t, client, o, "c", 6)
+	o.waitCounts(t, map[string]int{"a": 2, "b": 2, "c": 2})
+
+	// A replica that stops hands its shards over: its membership Lease goes,
+	// so the others' fair share grows to 3 at once.
+	a.stop()
+	select {
+	case <-a.done:
+	case <-time.After(waitLimit):
+		t.Fatalf("Run did not return within %v of its context ending", waitLimit)
+	}
+	if a.err != nil {
+		t.Fatalf("Run after its context ended = %v, want nil", a.err)
+	}
+	o.waitCounts(t, map[string]int{"b": 3, "c": 3})
+	leases, err := client.CoordinationV1().Leases("crddemo-system").List(t.Context(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, lease := range leases.Items {
+		names = append(names, lease.Name)
+	}
+	for i := range 6 {
+		if name := fmt.Sprintf("crddemo-shard-%d-of-6", i); !slices.Contains(names, name) {
+			t.Errorf("no Lease %s among %v", name, names)
+		}
+	}
+	if want := memberLeaseName("crddemo", "a"); slices.Contains(names, want) {
+		t.Errorf("the stopped replica's membership Lease %s is still there", want)
+	}
+}
+
+func TestOneShardIsOneLeader(t *testing.T) {
+	client := fakeleases.NewClientset(nil)
+	o := newOwners(t)
+	startReplica(t, client, o, "a", 1)
+	startReplica(t, client, o, "b", 1)
+	err := wait.PollUntilContextTimeout(t.Context(), 20*time.Millisecond, waitLimit, true, func(context.Context) (bool, error) {
+		counts := o.counts()
+		return counts["a"]+counts["b"] == 1, nil
+	})
+	if err != nil {
+		t.Fatalf("shards run: %v, want one replica running the one shard", o.counts())
+	}
+}
+
+func TestFairShare(t *testing.T) {
+	for _, tt := range []struct{ shards, live, want int }{
+		{1, 1, 1}, {1, 3, 1}, {6, 1, 6}, {6, 2, 3}, {6, 3, 2}, {6, 4, 2}, {6, 6, 1}, {6, 7, 1}, {4, 3, 2},
+	} {
+		if got := fairShare(tt.shards, tt.live); got != tt.want {
+			t.Errorf("fairShare(%d shards, %d live) = %d, want %d", tt.shards, tt.live, got, tt.want)
+		}
+	}
+}
