@@ -98,8 +98,12 @@ BENCH_FLAGS ?=
 bench: build testbin ## Time crddemo on N objects against the API server's own limit (BENCH_FLAGS=...).
 	$(GO) run ./hack/bench --crddemo=$(BINARY) $(BENCH_FLAGS)
 
-local-cluster: build testbin ## Start a local control plane and keep it up until Ctrl-C.
-	$(GO) run ./hack/local-cluster
+# LOCAL_CLUSTER_FLAGS=--sharded-list-and-watch turns on the API server's
+# ShardedListAndWatch feature gate, for crddemo --shards.
+LOCAL_CLUSTER_FLAGS ?=
+
+local-cluster: build testbin ## Start a local control plane and keep it up until Ctrl-C (LOCAL_CLUSTER_FLAGS=...).
+	$(GO) run ./hack/local-cluster $(LOCAL_CLUSTER_FLAGS)
 
 clean: ## Remove releases/. bin/ is kept: rebuilding the control plane takes minutes (rm -rf bin to force it).
 	rm -rf releases

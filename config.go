@@ -17,6 +17,7 @@ import (
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
 	informers "github.com/domac/crddemo/pkg/client/informers/externalversions"
+	"github.com/domac/crddemo/pkg/client/informers/externalversions/internalinterfaces"
 
 	"github.com/domac/crddemo/internal/leaderelection"
 	"github.com/domac/crddemo/internal/serving"
@@ -35,7 +36,12 @@ type config struct {
 	mydemoClient clientset.Interface
 	// kubeClient writes events.
 	kubeClient kubernetes.Interface
-	informers  informers.SharedInformerFactory
+	// informers has the Mydemo informer of an unsharded run; with --shards,
+	// each owned shard gets a factory of its own from informerFactory.
+	informers    informers.SharedInformerFactory
+	namespace    string
+	resyncPeriod time.Duration
+	shards       int
 	// health tells whether the Mydemo API can be used; the informer's calls
 	// go through it.
 	health   *apiHealth
@@ -89,24 +95,23 @@ func newConfig(o *options) (*config, error) {
 		return nil, fmt.Errorf("reading the host name for event sources: %w", err)
 	}
 
-	health := newAPIHealth(restConfig.Host, describeCredentials(restConfig))
-	factory := informers.NewSharedInformerFactoryWithOptions(mydemoClient, o.resyncPeriod,
-		informers.WithNamespace(o.namespace), informers.WithTransform(leanForCache))
-	// Registered first, this is the informer that factory.Crddemo().V1().Mydemos() then shares.
-	factory.InformerFor(&crddemov1.Mydemo{}, newMydemoInformer(health, o.namespace))
-
 	c := &config{
 		host:            restConfig.Host,
 		mydemoClient:    mydemoClient,
 		kubeClient:      kubeClient,
-		informers:       factory,
-		health:          health,
+		namespace:       o.namespace,
+		resyncPeriod:    o.resyncPeriod,
+		shards:          o.shards,
+		health:          newAPIHealth(restConfig.Host, describeCredentials(restConfig)),
 		recorder:        newAPIEventRecorder(kubeClient.CoreV1(), hostname, identity),
 		workers:         o.workers,
 		retryDelay:      o.retryDelay,
 		metricsAddress:  o.metricsAddress,
 		healthProbeAddr: o.healthProbeAddr,
 		profiling:       o.profiling,
+	}
+	if o.shards == 1 {
+		c.informers = c.informerFactory(newMydemoInformer(c.health, o.namespace))
 	}
 	if o.metricsAddress != "0" && o.metricsSecure {
 		c.metricsSecurity, err = newMetricsSecurity(o, restConfig)
@@ -149,6 +154,17 @@ func newMetricsSecurity(o *options, restConfig *rest.Config) (*metricsSecurity, 
 		authenticator: serving.NewTokenReviewAuthenticator(reviewClient.AuthenticationV1().TokenReviews()),
 		authorizer:    serving.NewSubjectAccessReviewAuthorizer(reviewClient.AuthorizationV1().SubjectAccessReviews()),
 	}, nil
+}
+
+// informerFactory returns an informer factory whose Mydemo informer is the
+// one that newInformer makes, with crddemo's namespace, resync period and
+// lean cache.
+func (c *config) informerFactory(newInformer internalinterfaces.NewInformerFunc) informers.SharedInformerFactory {
+	factory := informers.NewSharedInformerFactoryWithOptions(c.mydemoClient, c.resyncPeriod,
+		informers.WithNamespace(c.namespace), informers.WithTransform(leanForCache))
+	// Registered first, this is the informer that factory.Crddemo().V1().Mydemos() then shares.
+	factory.InformerFor(&crddemov1.Mydemo{}, newInformer)
+	return factory
 }
 
 // inClusterConfig is the pod's own configuration: its ServiceAccount's token

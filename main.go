@@ -18,6 +18,7 @@ import (
 
 	clientgoleaderelection "k8s.io/client-go/tools/leaderelection"
 	logsapi "k8s.io/component-base/logs/api/v1"
+	"k8s.io/component-base/metrics/legacyregistry"
 	"k8s.io/klog/v2"
 
 	// Makes --logging-format=json available.
@@ -102,10 +103,14 @@ func serveMetrics(ctx context.Context, cfg *config) error {
 // runController starts the informer, the HTTP endpoints and the controller,
 // and blocks until ctx is cancelled or, with --leader-elect, the lease is
 // lost. The informer runs whether or not this replica leads, so that a
-// standby's cache is warm when it takes over.
+// standby's cache is warm when it takes over. With --shards, it runs
+// runShards instead.
 func runController(ctx context.Context, cfg *config) error {
 	logger := klog.FromContext(ctx)
 	logger.Info("Using Kubernetes API server", "host", cfg.host)
+	if cfg.shards > 1 {
+		return runSharded(ctx, cfg)
+	}
 
 	mydemos := cfg.informers.Crddemo().V1().Mydemos()
 	controller, err := NewController(ctx, cfg.mydemoClient, mydemos, cfg.recorder, NewRetryRateLimiter(cfg.retryDelay))
@@ -125,15 +130,8 @@ func runController(ctx context.Context, cfg *config) error {
 		}
 		return nil
 	})}
-	if cfg.healthProbeAddr != "0" {
-		if _, err := serving.Serve(ctx, "health probes", cfg.healthProbeAddr, serving.ProbesHandler(healthz, readyz)); err != nil {
-			return err
-		}
-	}
-	if cfg.metricsAddress != "0" {
-		if err := serveMetrics(ctx, cfg); err != nil {
-			return err
-		}
+	if err := serveEndpoints(ctx, cfg, healthz, readyz); err != nil {
+		return err
 	}
 
 	// The informer stops when ctx is cancelled. Run does not wait for it
@@ -150,4 +148,31 @@ func runController(ctx context.Context, cfg *config) error {
 	return leaderelection.Run(ctx, cfg.leaseClient.CoordinationV1(), *cfg.leaderElection, watchdog, func(ctx, writeCtx context.Context) {
 		controller.Run(ctx, writeCtx, cfg.workers)
 	})
+}
+
+// runSharded serves the HTTP endpoints and runs runShards. A replica is
+// ready once the caches of the shards it owns have synced; it has no leader
+// watchdog, since losing a shard's Lease ends that shard's work at once.
+func runSharded(ctx context.Context, cfg *config) error {
+	owned := newOwnedShards()
+	legacyregistry.CustomMustRegister(owned)
+	healthz := []serving.Checker{serving.NamedCheck("ping", func(*http.Request) error { return nil })}
+	if err := serveEndpoints(ctx, cfg, healthz, []serving.Checker{cfg.health, owned}); err != nil {
+		return err
+	}
+	return runShards(ctx, cfg, owned)
+}
+
+// serveEndpoints serves the health probes and the metrics, where their
+// flags ask for them.
+func serveEndpoints(ctx context.Context, cfg *config, healthz, readyz []serving.Checker) error {
+	if cfg.healthProbeAddr != "0" {
+		if _, err := serving.Serve(ctx, "health probes", cfg.healthProbeAddr, serving.ProbesHandler(healthz, readyz)); err != nil {
+			return err
+		}
+	}
+	if cfg.metricsAddress != "0" {
+		return serveMetrics(ctx, cfg)
+	}
+	return nil
 }

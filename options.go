@@ -19,6 +19,7 @@ import (
 
 	"github.com/domac/crddemo/internal/leaderelection"
 	"github.com/domac/crddemo/internal/serving"
+	"github.com/domac/crddemo/internal/shard"
 )
 
 // options are crddemo's command-line settings, as parsed and validated;
@@ -40,6 +41,7 @@ type options struct {
 	retryPeriod    time.Duration
 	leaseName      string
 	leaseNamespace string // empty: the pod's namespace, else "default"
+	shards         int
 
 	metricsAddress  string // "0": off
 	metricsSecure   bool
@@ -157,6 +159,9 @@ func (o *options) flagGroups() []flagGroup {
 	election.DurationVar(&o.retryPeriod, "leader-elect-retry-period", 2*time.Second,
 		"How long candidates wait between attempts to take or renew the lease.")
 	election.StringVar(&o.leaseName, "leader-elect-resource-name", "crddemo", "Name of the Lease that replicas elect a leader with.")
+	election.IntVar(&o.shards, "shards", 1,
+		"Split the Mydemos into this many shards by a hash of their UID, each owned by one replica through a Lease "+
+			"of its own; replicas share the shards evenly. 1 is one leader for all. More needs --leader-elect.")
 	election.StringVar(&o.leaseNamespace, "leader-elect-resource-namespace", "",
 		"Namespace of the Lease. Empty means the pod's own namespace in a cluster, and \"default\" elsewhere.")
 
@@ -252,6 +257,12 @@ func (o *options) validate() error {
 	}
 	if errs := validation.IsDNS1123Label(o.namespace); o.namespace != "" && len(errs) > 0 {
 		return fmt.Errorf("--namespace=%q is not a namespace name: %s", o.namespace, strings.Join(errs, "; "))
+	}
+	if o.shards < 1 || o.shards > shard.MaxShards {
+		return fmt.Errorf("--shards must be from 1 to %d, got %d", shard.MaxShards, o.shards)
+	}
+	if o.shards > 1 && !o.leaderElect {
+		return fmt.Errorf("--shards=%d needs --leader-elect: the replicas share the shards through Leases", o.shards)
 	}
 	election := o.leaderElection()
 	// Stand-ins for what config.go fills in from where crddemo runs, so that

@@ -7,12 +7,17 @@
 //
 // Usage, from the repository root:
 //
-//	go run ./hack/local-cluster
+//	go run ./hack/local-cluster [--sharded-list-and-watch]
+//
+// --sharded-list-and-watch turns on kube-apiserver's ShardedListAndWatch
+// feature gate, so that crddemo --shards=N replicas each list and cache
+// only their shards' Mydemos (make local-cluster LOCAL_CLUSTER_FLAGS=...).
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -34,8 +39,16 @@ func run() (err error) {
 	ctx, stop := signal.NotifyContext(context.Background(), controlplane.ShutdownSignals()...)
 	defer stop()
 
+	sharded := flag.Bool("sharded-list-and-watch", false,
+		"turn on kube-apiserver's ShardedListAndWatch feature gate, for crddemo --shards")
+	flag.Parse()
+	var opts []controlplane.Option
+	if *sharded {
+		opts = append(opts, controlplane.APIServerFlag("feature-gates", "ShardedListAndWatch=true"))
+	}
+
 	fmt.Println("Starting etcd and kube-apiserver from bin/ ...")
-	cp, err := controlplane.Start(ctx)
+	cp, err := controlplane.Start(ctx, opts...)
 	if err != nil {
 		return err
 	}

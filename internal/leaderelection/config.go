@@ -25,6 +25,11 @@ type Config struct {
 	RenewDeadline time.Duration
 	// RetryPeriod is the pause between attempts to acquire or renew.
 	RetryPeriod time.Duration
+	// AcquireIf, if set, is asked before each attempt to acquire the lease,
+	// not to renew it: false fails the attempt, and the candidate tries
+	// again a retry period later, still watching the lease. Sharding uses
+	// it to keep a replica to its fair share of shards.
+	AcquireIf func() bool
 }
 
 // Validate refuses settings that client-go would refuse or that would make

@@ -95,6 +95,13 @@ func (f *fence) end() {
 	f.cancel(errTermEnded)
 }
 
+// armed reports whether a renewal or acquisition has moved the fence yet.
+func (f *fence) armed() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return !f.until.IsZero()
+}
+
 // overdue reports whether the fence fell because a renewal was overdue.
 func (f *fence) overdue() bool {
 	return errors.Is(context.Cause(f.ctx), errRenewalOverdue)

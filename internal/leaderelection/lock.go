@@ -2,6 +2,7 @@ package leaderelection
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -18,6 +19,8 @@ type fencedLock struct {
 	resourcelock.Interface
 	fence *fence
 	term  *leaderTerm
+	// acquireIf is Config.AcquireIf.
+	acquireIf func() bool
 }
 
 func (l *fencedLock) Create(ctx context.Context, record resourcelock.LeaderElectionRecord) error {
@@ -27,6 +30,10 @@ func (l *fencedLock) Create(ctx context.Context, record resourcelock.LeaderElect
 func (l *fencedLock) Update(ctx context.Context, record resourcelock.LeaderElectionRecord) error {
 	return l.write(ctx, record, l.Interface.Update)
 }
+
+// errNotAcquiring fails an attempt to acquire the lease that
+// Config.AcquireIf turned down.
+var errNotAcquiring = errors.New("not taking the lease now: Config.AcquireIf says no")
 
 // write makes one write of the Lease. A record held by this candidate is an
 // acquisition or a renewal; any other is client-go's release.
@@ -43,6 +50,9 @@ func (l *fencedLock) write(ctx context.Context, record resourcelock.LeaderElecti
 			return fmt.Errorf("waiting for the leader's work to stop before releasing the lease: %w", err)
 		}
 		return write(ctx, record)
+	}
+	if !l.fence.armed() && l.acquireIf != nil && !l.acquireIf() {
+		return errNotAcquiring
 	}
 	start := time.Now()
 	if err := write(ctx, record); err != nil {

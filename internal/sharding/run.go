@@ -11,11 +11,14 @@
 //     taken, renewed and released with internal/leaderelection, so that a
 //     shard's writes stop the renew deadline after its last renewal began,
 //     before the Lease can pass to another replica.
-//   - A replica holds at most its fair share, ceil(n / live replicas). Below
-//     it, it contends for that many more shards; at it, it stops contending;
-//     above it (a replica joined), it gives one shard up per retry period,
-//     once the shard's in-flight syncs have finished, and the newcomer takes
-//     it.
+//   - A replica holds at most its fair share, ceil(n / live replicas). It
+//     watches every shard's Lease all the time, as a standby watches a
+//     leader's, but takes one only while below its share; above it (a
+//     replica joined), it gives one shard up per retry period, once the
+//     shard's in-flight syncs have finished, and the newcomer takes it.
+//     Watching all the time is what lets a replica take a dead one's shards
+//     as soon as their Leases expire: a watcher started later would first
+//     wait a whole lease duration from the moment it looked.
 //
 // Losing a shard's Lease ends that shard's work only; the replica goes on
 // with its other shards and contends again when below its share.
@@ -97,6 +100,8 @@ type sharer struct {
 	live int
 
 	mu sync.Mutex
+	// share is the fair share, 0 until the first count of live replicas.
+	share int
 	// workEnded is signalled, with mu, whenever a shard's work returns.
 	workEnded *sync.Cond
 	shards    []*shardState
@@ -143,14 +148,9 @@ func (s *sharer) rebalance(ctx context.Context) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	owned := 0
-	for _, st := range s.shards {
-		if st.owned && !st.stopping {
-			owned++
-		}
-	}
-	switch {
-	case owned > share:
+	s.share = share
+	owned := s.ownedLocked()
+	if owned > share {
 		// Give up the last shard owned, one per retry period, so that a
 		// newcomer can take it and no replica drops below its share.
 		for i := len(s.shards) - 1; i >= 0; i-- {
@@ -162,31 +162,32 @@ func (s *sharer) rebalance(ctx context.Context) {
 				break
 			}
 		}
-		s.stopContending()
-	case owned == share:
-		s.stopContending()
-	default:
-		// Contend for every shard not held yet: client-go's elector takes
-		// one as soon as it is free or its Lease expires, and only reads
-		// one that another replica holds. Should more be taken than the
-		// share, the rounds that follow give the extra back.
-		for i, st := range s.shards {
-			if !st.running {
-				s.contend(ctx, i)
-			}
+	}
+	for i, st := range s.shards {
+		if !st.running {
+			s.contend(ctx, i)
 		}
 	}
 }
 
-// stopContending ends the contention for every shard that is not owned.
-// Called with s.mu held.
-func (s *sharer) stopContending() {
+// ownedLocked counts the shards owned and not being given up. Called with
+// s.mu held.
+func (s *sharer) ownedLocked() int {
+	owned := 0
 	for _, st := range s.shards {
-		if st.stop != nil && !st.owned {
-			st.stop()
-			st.stop = nil
+		if st.owned && !st.stopping {
+			owned++
 		}
 	}
+	return owned
+}
+
+// mayAcquire reports whether this replica is below its fair share, so that
+// it may take one more shard.
+func (s *sharer) mayAcquire() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ownedLocked() < s.share
 }
 
 // contend starts contending for shard i in the background. Called with s.mu
@@ -197,6 +198,7 @@ func (s *sharer) contend(ctx context.Context, i int) {
 	st.running, st.stop = true, stop
 	election := s.cfg.Election
 	election.Name = shardLeaseName(s.cfg.Election.Name, i, s.cfg.Shards)
+	election.AcquireIf = s.mayAcquire
 	logger := klog.FromContext(ctx).WithValues("shard", i)
 	s.running.Go(func() {
 		defer stop()

@@ -126,12 +126,18 @@ func waitLeader(t *testing.T, p *crddemoProcess) {
 // leaseHolder returns the identity that holds crddemo's Lease in namespace.
 func leaseHolder(t *testing.T, kube kubernetes.Interface, namespace string) string {
 	t.Helper()
-	lease, err := kube.CoordinationV1().Leases(namespace).Get(t.Context(), "crddemo", metav1.GetOptions{})
+	return holderOf(t, kube, namespace, "crddemo")
+}
+
+// holderOf returns the identity that holds the Lease namespace/name.
+func holderOf(t *testing.T, kube kubernetes.Interface, namespace, name string) string {
+	t.Helper()
+	lease, err := kube.CoordinationV1().Leases(namespace).Get(t.Context(), name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
-		t.Fatalf("the crddemo Lease has no holder: %+v", lease.Spec)
+		t.Fatalf("the Lease %s has no holder: %+v", name, lease.Spec)
 	}
 	return *lease.Spec.HolderIdentity
 }

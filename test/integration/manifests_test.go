@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -265,6 +267,23 @@ func TestManifests(t *testing.T) {
 		}
 	})
 
+	t.Run("the deploy/sharded component runs three replicas over six shards, with the Leases they need", func(t *testing.T) {
+		sharded := kubectl(t, cp, "", "kustomize", overlayWith(t, "deploy/sharded"))
+		kubectl(t, cp, sharded, "apply", "--dry-run=server", "-f", "-")
+		manifests := splitManifests(t, sharded)
+		deploy := decodeManifest[appsv1.Deployment](t, manifests, "Deployment", "crddemo")
+		args := deploy.Spec.Template.Spec.Containers[0].Args
+		if deref(deploy.Spec.Replicas) != 3 || !slices.Contains(args, "--shards=6") || !slices.Contains(args, "--leader-elect") {
+			t.Errorf("deploy/sharded runs %d replicas with %q, want 3 with --leader-elect and --shards=6", deref(deploy.Spec.Replicas), args)
+		}
+		role := decodeManifest[rbacv1.Role](t, manifests, "Role", "crddemo-sharding")
+		want := []string{`"coordination.k8s.io" leases delete`, `"coordination.k8s.io" leases get`,
+			`"coordination.k8s.io" leases list`, `"coordination.k8s.io" leases update`}
+		if got := grants(role.Rules); !slices.Equal(got, want) || role.Namespace != deployNamespace {
+			t.Errorf("Role %s/crddemo-sharding grants %q, want %q in %s", role.Namespace, got, want, deployNamespace)
+		}
+	})
+
 	// The checks above read the rules; these ask the API server's own
 	// authorizer what the ServiceAccount may do once everything is applied,
 	// which also proves that the bindings name the right subject and roles.
@@ -301,6 +320,29 @@ func TestManifests(t *testing.T) {
 			}
 		})
 	}
+}
+
+// overlayWith writes an overlay of deploy/ with the component at the
+// repository path component, as deploy/sharded tells users to, and returns
+// its directory.
+func overlayWith(t *testing.T, component string) string {
+	t.Helper()
+	overlay := t.TempDir()
+	// kustomize takes a base or component only by a relative path.
+	deployDir, err := filepath.Rel(overlay, repoFile(t, "deploy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	componentDir, err := filepath.Rel(overlay, repoFile(t, component))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kustomization := fmt.Sprintf("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"+
+		"resources:\n  - %s\ncomponents:\n  - %s\n", deployDir, componentDir)
+	if err := os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(kustomization), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return overlay
 }
 
 // podMonitor is the part of a Prometheus Operator PodMonitor that

@@ -73,7 +73,7 @@ func TestShardedListAndWatch(t *testing.T) {
 		t.Run("informer/"+mode, func(t *testing.T) {
 			r := shard.Split(3)[1]
 			inf := startShardInformer(t, client, r, mode == "list-then-watch")
-			inf.requireHolds(t, want(all, r))
+			inf.requireHolds(t, keysInRange(all, r))
 			if calls := inf.unhonoured.Load(); calls != 0 {
 				t.Errorf("unhonoured called %d times by an API server that shards", calls)
 			}
@@ -91,13 +91,13 @@ func TestShardedInformerWithoutTheGate(t *testing.T) {
 	createMydemos(t, client, "unsharded", 60)
 	all := mydemoHashes(t, client)
 	r := shard.Split(3)[1]
-	if len(want(all, r)) == len(all) {
+	if len(keysInRange(all, r)) == len(all) {
 		t.Fatalf("every Mydemo hashes into %v; the test needs some outside it", r)
 	}
 	for _, mode := range []string{"watch-list", "list-then-watch"} {
 		t.Run(mode, func(t *testing.T) {
 			inf := startShardInformer(t, client, r, mode == "list-then-watch")
-			inf.requireHolds(t, want(all, r))
+			inf.requireHolds(t, keysInRange(all, r))
 			if calls := inf.unhonoured.Load(); calls != 1 {
 				t.Errorf("unhonoured called %d times by an API server that ignores the selector, want once", calls)
 			}
@@ -174,8 +174,8 @@ func mydemoHashes(t *testing.T, client clientset.Interface) map[string]uint64 {
 	return hashes
 }
 
-// want is the sorted keys of the Mydemos whose hash r holds.
-func want(hashes map[string]uint64, r shard.Range) []string {
+// keysInRange is the sorted keys of the Mydemos whose hash r holds.
+func keysInRange(hashes map[string]uint64, r shard.Range) []string {
 	var keys []string
 	for key, h := range hashes {
 		if r.Contains(h) {

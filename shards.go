@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/component-base/metrics"
+	"k8s.io/klog/v2"
+
+	"github.com/domac/crddemo/internal/shard"
+	"github.com/domac/crddemo/internal/sharding"
+)
+
+// runShards runs with --shards: this replica takes its share of the shards
+// (internal/sharding), and for each shard it owns runs the control loop of
+// controller.go over a cache of that shard's Mydemos only, for as long as it
+// owns it. It returns once ctx is done and every shard is handed back.
+func runShards(ctx context.Context, cfg *config, owned *ownedShards) error {
+	ranges := shard.Split(cfg.shards)
+	// Once per process: the API server ignores the shard selector without
+	// the ShardedListAndWatch feature gate, and every shard then lists every
+	// Mydemo, keeping its own.
+	warnUnsharded := sync.OnceFunc(func() {
+		klog.FromContext(ctx).Info("The API server does not shard lists and watches of Mydemos " +
+			"(its ShardedListAndWatch feature gate is off): each shard receives every Mydemo and keeps its own, " +
+			"so the writes are split between replicas but the listing is not")
+	})
+	election := sharding.Config{Election: *cfg.leaderElection, Shards: cfg.shards}
+	return sharding.Run(ctx, cfg.leaseClient.CoordinationV1(), election, func(ctx, writeCtx context.Context, i int) {
+		logger := klog.FromContext(ctx)
+		logger.Info("Owning shard", "range", ranges[i].String())
+		factory := cfg.informerFactory(newShardInformer(cfg.health, cfg.namespace, ranges[i], warnUnsharded))
+		mydemos := factory.Crddemo().V1().Mydemos()
+		controller, err := NewController(ctx, cfg.mydemoClient, mydemos, cfg.recorder, NewRetryRateLimiter(cfg.retryDelay))
+		if err != nil {
+			logger.Error(err, "Cannot run the shard; handing it back")
+			return
+		}
+		owned.add(i, mydemos.Informer())
+		defer owned.remove(i)
+		// Stopped with ctx, without waiting: see runController.
+		factory.Start(ctx.Done())
+		controller.Run(ctx, writeCtx, cfg.workers)
+		logger.Info("Handed the shard back")
+	})
+}
+
+// ownedShards are the caches of the shards this replica owns, which /readyz
+// and /metrics report on.
+type ownedShards struct {
+	metrics.BaseStableCollector
+
+	mu     sync.Mutex
+	caches map[int]cache.SharedIndexInformer
+}
+
+var (
+	shardsOwnedDesc = metrics.NewDesc("crddemo_shards_owned",
+		"Shards whose Lease this replica holds and whose Mydemos it syncs.", nil, nil, metrics.ALPHA, "")
+	shardCachedObjectsDesc = metrics.NewDesc("crddemo_shard_cached_objects",
+		"Mydemos in the cache of each shard this replica owns.", []string{"shard"}, nil, metrics.ALPHA, "")
+)
+
+func newOwnedShards() *ownedShards {
+	return &ownedShards{caches: map[int]cache.SharedIndexInformer{}}
+}
+
+func (o *ownedShards) add(i int, informer cache.SharedIndexInformer) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.caches[i] = informer
+}
+
+func (o *ownedShards) remove(i int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.caches, i)
+}
+
+// Name and Check make the /readyz check: ready once the cache of every owned
+// shard has synced. A replica that owns no shard waits, ready, to take one.
+func (o *ownedShards) Name() string { return "shards-synced" }
+
+func (o *ownedShards) Check(*http.Request) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var unsynced []int
+	for i, informer := range o.caches {
+		if !informer.HasSynced() {
+			unsynced = append(unsynced, i)
+		}
+	}
+	if len(unsynced) > 0 {
+		slices.Sort(unsynced)
+		return fmt.Errorf("the caches of shards %v have not synced yet", unsynced)
+	}
+	return nil
+}
+
+func (o *ownedShards) DescribeWithStability(ch chan<- *metrics.Desc) {
+	ch <- shardsOwnedDesc
+	ch <- shardCachedObjectsDesc
+}
+
+func (o *ownedShards) CollectWithStability(ch chan<- metrics.Metric) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	ch <- metrics.NewLazyConstMetric(shardsOwnedDesc, metrics.GaugeValue, float64(len(o.caches)))
+	for i, informer := range o.caches {
+		ch <- metrics.NewLazyConstMetric(shardCachedObjectsDesc, metrics.GaugeValue,
+			float64(len(informer.GetStore().ListKeys())), strconv.Itoa(i))
+	}
+}
