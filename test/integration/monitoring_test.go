@@ -148,7 +148,8 @@ func unserved(m harness.Metrics, queries []monitoringQuery) []string {
 }
 
 // TestMonitoringQueriesAreServed runs crddemo as deploy/ does, with leader
-// election, until it has synced a few Mydemos, and checks that its /metrics
+// election, until it has synced a few Mydemos, and one with --shards, and
+// checks that their /metrics
 // serves every metric and label that deploy/monitoring's alerts and
 // dashboard query: renaming a metric or a label breaks this test, not an
 // alert in production that silently never fires.
@@ -164,6 +165,10 @@ func TestMonitoringQueriesAreServed(t *testing.T) {
 	crddemo := startCrddemo(t, nil, append(leaderElectionArgs, "--kubeconfig="+cp.KubeconfigPath)...)
 	waitLeader(t, crddemo)
 	waitAllSynced(t, client, createMydemos(t, client, "monitored", 3))
+	// A sharded replica, of a group of its own, serves the shard metrics.
+	sharded := startCrddemo(t, nil, append(leaderElectionArgs, "--shards=2", "--leader-elect-resource-name=sharded",
+		"--kubeconfig="+cp.KubeconfigPath)...)
+	waitShardsOwned(t, sharded, 2)
 
 	// Labelled series appear with their first observation, such as the
 	// first sync's result, so wait for them rather than scrape once.
@@ -173,6 +178,14 @@ func TestMonitoringQueriesAreServed(t *testing.T) {
 		if err != nil {
 			problems = []string{err.Error()}
 			return false, nil
+		}
+		shardMetrics, err := harness.Scrape(ctx, sharded.metrics)
+		if err != nil {
+			problems = []string{err.Error()}
+			return false, nil
+		}
+		for name, samples := range shardMetrics {
+			m[name] = append(m[name], samples...)
 		}
 		problems = unserved(m, queries)
 		return len(problems) == 0, nil
