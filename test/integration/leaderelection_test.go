@@ -176,10 +176,8 @@ func writeRequests(t *testing.T, p *crddemoProcess) float64 {
 	return writes
 }
 
-// mydemoLists is how many full lists of Mydemos the API server has served,
-// by its own metrics: plain LISTs, and the watch-lists (a watch that starts
-// with every object) that client-go's reflectors use by default.
-func mydemoLists(t *testing.T, kube kubernetes.Interface) float64 {
+// apiServerMetrics reads the API server's own /metrics.
+func apiServerMetrics(t *testing.T, kube kubernetes.Interface) harness.Metrics {
 	t.Helper()
 	body, err := kube.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(t.Context())
 	if err != nil {
@@ -189,6 +187,15 @@ func mydemoLists(t *testing.T, kube kubernetes.Interface) float64 {
 	if err != nil {
 		t.Fatalf("parsing the API server's metrics: %v", err)
 	}
+	return m
+}
+
+// mydemoLists is how many full lists of Mydemos the API server has served,
+// by its own metrics: plain LISTs, and the watch-lists (a watch that starts
+// with every object) that client-go's reflectors use by default.
+func mydemoLists(t *testing.T, kube kubernetes.Interface) float64 {
+	t.Helper()
+	m := apiServerMetrics(t, kube)
 	mydemos := map[string]string{"resource": "mydemos"}
 	return m.Sum("apiserver_request_total", map[string]string{"resource": "mydemos", "verb": "LIST"}) +
 		m.Sum("apiserver_watch_list_duration_seconds_count", mydemos)

@@ -162,14 +162,7 @@ func scraperToken(t *testing.T, cp *controlplane.ControlPlane, name, clusterRole
 // answered, by resource, for TokenReviews and SubjectAccessReviews.
 func reviewRequests(t *testing.T, kube kubernetes.Interface) map[string]float64 {
 	t.Helper()
-	body, err := kube.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(t.Context())
-	if err != nil {
-		t.Fatalf("reading the API server's metrics: %v", err)
-	}
-	m, err := harness.ParseMetrics(string(body))
-	if err != nil {
-		t.Fatalf("parsing the API server's metrics: %v", err)
-	}
+	m := apiServerMetrics(t, kube)
 	counts := map[string]float64{}
 	for _, resource := range []string{"tokenreviews", "subjectaccessreviews"} {
 		counts[resource] = m.Sum("apiserver_request_total", map[string]string{"resource": resource})
