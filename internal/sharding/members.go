@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
+	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 )
 
@@ -40,6 +41,12 @@ type members struct {
 	seen map[string]observation
 }
 
+// staleLeases is how many lease durations a member's Lease may go unrenewed
+// before another member deletes it: a replica killed without leaving would
+// otherwise leave its Lease behind for good.
+const staleLeases = 10
+
+// observation is a member's renewTime as read, and when it was first read.
 type observation struct {
 	renewTime string
 	at        time.Time
@@ -114,8 +121,18 @@ func (m *members) count(ctx context.Context) (int, error) {
 			last = observation{renewTime: renewed, at: now}
 			m.seen[lease.Name] = last
 		}
-		if now.Sub(last.at) < m.duration {
+		unrenewed := now.Sub(last.at)
+		if unrenewed < m.duration {
 			live++
+		}
+		if unrenewed > staleLeases*m.duration {
+			// Only if it is still the version seen, so that a member that
+			// comes back meanwhile keeps its Lease.
+			err := m.leases.Delete(ctx, lease.Name, metav1.DeleteOptions{
+				Preconditions: &metav1.Preconditions{ResourceVersion: &lease.ResourceVersion}})
+			if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+				klog.FromContext(ctx).Error(err, "Could not delete a dead member's Lease", "lease", lease.Name)
+			}
 		}
 	}
 	for name := range m.seen {
