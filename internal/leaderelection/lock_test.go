@@ -93,3 +93,28 @@ func TestFencedLockWritesNothingOnceARenewalWasOverdue(t *testing.T) {
 		t.Errorf("writes %+v, want only the renewal before the fence fell", inner.writes)
 	}
 }
+
+func TestFencedLockAcquiresOnlyIfAcquireIfSaysSo(t *testing.T) {
+	lock, inner := newTestLock(time.Hour)
+	admit := false
+	lock.acquireIf = func() bool { return admit }
+	if err := lock.Update(t.Context(), resourcelock.LeaderElectionRecord{HolderIdentity: "alpha"}); !errors.Is(err, errNotAcquiring) {
+		t.Fatalf("an acquisition AcquireIf declined = %v, want errNotAcquiring", err)
+	}
+	if len(inner.writes) != 0 {
+		t.Fatalf("a declined acquisition wrote %+v", inner.writes)
+	}
+	admit = true
+	if err := lock.Update(t.Context(), resourcelock.LeaderElectionRecord{HolderIdentity: "alpha"}); err != nil {
+		t.Fatal(err)
+	}
+	// Renewals go ahead whatever AcquireIf says.
+	admit = false
+	if err := lock.Update(t.Context(), resourcelock.LeaderElectionRecord{HolderIdentity: "alpha"}); err != nil {
+		t.Errorf("a renewal with AcquireIf saying no = %v, want it made", err)
+	}
+	if len(inner.writes) != 2 {
+		t.Errorf("writes %+v, want the acquisition and the renewal", inner.writes)
+	}
+	lock.fence.end()
+}
