@@ -170,5 +170,5 @@ if [[ ${#unexplained[@]} -gt 0 ]]; then
     echo
     echo "Not explained in hack/vulncheck-allow.txt:"
     printf '  %s\n' "${unexplained[@]}"
-    die "${#unexplained[@]} reachable vulnerabilities (listed above) are neither fixed nor explained; upgrade the module or Go that has them, or add 'ID WHERE REASON' to hack/vulncheck-allow.txt and explain it in README.md"
+    die "${#unexplained[@]} reachable vulnerabilities (listed above) are neither fixed nor explained; upgrade the module or Go that has them, or add 'ID WHERE REASON' to hack/vulncheck-allow.txt and explain it in docs/development.md"
 fi
