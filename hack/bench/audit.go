@@ -40,6 +40,13 @@ func (l *ledger) record(demo *crddemov1.Mydemo) {
 	l.generations[demo.UID] = demo.Generation
 }
 
+// size is how many Mydemos the bench has written.
+func (l *ledger) size() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.generations)
+}
+
 // auditResult is what the audit found.
 type auditResult struct {
 	// lost are the objects the ledger lists that lack their synced status

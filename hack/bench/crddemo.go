@@ -52,6 +52,11 @@ type usage struct {
 	// that got no 2xx answer (or none at all).
 	requests map[string]int
 	failed   int
+	// shardsOwned and cached are crddemo_shards_owned and the sum of
+	// crddemo_shard_cached_objects: 0 when crddemo runs without --shards,
+	// which exports neither.
+	shardsOwned int
+	cached      int
 }
 
 // total is the number of API requests.
@@ -83,6 +88,8 @@ func (c *crddemoProcess) usage(ctx context.Context) (usage, error) {
 			u.failed += int(n)
 		}
 	}
+	u.shardsOwned = int(m.Sum("crddemo_shards_owned", nil))
+	u.cached = int(m.Sum("crddemo_shard_cached_objects", nil))
 	return u, nil
 }
 

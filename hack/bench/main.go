@@ -19,10 +19,21 @@
 // 0), and last everything as one JSON line after "RESULT ". It exits 1 if a
 // phase fails or times out, or an object is lost.
 //
+// With --replicas=R --shards=S (either above 1) it runs R crddemo processes
+// with --leader-elect --shards=S, lease 4s, renew 2s, retry 500ms, on an
+// API server with the ShardedListAndWatch feature gate on (unless
+// --sharded-list-and-watch=false, or S is 1). The cold phase starts when
+// the replicas, started untimed, have all counted each other, and includes
+// their taking the shards (fleet.go says why). The report adds each
+// replica's shards, objects cached, CPU, API requests and peak RSS per
+// phase, and its totals; the RESULT line a "replicas" array. All replicas
+// are stopped at once, and the audit counts every replica's events.
+//
 // Usage, from the repository root, after make build testbin (make bench
 // does both):
 //
 //	go run ./hack/bench [--n=1000] [--crddemo=releases/crddemo] [--timeout=10m] \
+//	    [--replicas=1] [--shards=1] [--sharded-list-and-watch=true] \
 //	    [--crddemo-flag=--workers=16 ...] [-- crddemo flags]
 //
 // It reads /proc, so it runs on Linux only (elsewhere it stops at once,
@@ -82,7 +93,11 @@ func run(opts options, out, progress io.Writer) error {
 	}()
 
 	res := &result{N: opts.n, CrddemoFlags: append([]string{}, opts.crddemoFlags...),
-		Phases: []phase{}, CPUs: runtime.NumCPU()}
+		ReplicaCount: opts.replicas, Shards: opts.shards, ShardedListAndWatch: opts.gated(),
+		Phases: []phase{}, Replicas: []totals{}, CPUs: runtime.NumCPU()}
+	if opts.sharded() {
+		res.LeaderElection = leaderElection
+	}
 	var err error
 	if res.LoadBefore, err = loadAverage(); err != nil {
 		return err
@@ -115,8 +130,12 @@ func execute(ctx context.Context, opts options, res *result, say func(string, ..
 		return err
 	}
 
+	var gate []controlplane.Option
+	if opts.gated() {
+		gate = append(gate, controlplane.APIServerFlag("feature-gates", "ShardedListAndWatch=true"))
+	}
 	say("starting a control plane (etcd and kube-apiserver from bin/)")
-	cp, err := controlplane.Start(ctx)
+	cp, err := controlplane.Start(ctx, gate...)
 	if err != nil {
 		return err
 	}
@@ -151,7 +170,7 @@ func execute(ctx context.Context, opts options, res *result, say func(string, ..
 	if err == nil {
 		err = b.phase(ctx, "burst", b.burst)
 	}
-	if b.crddemo != nil {
+	if len(b.replicas) > 0 {
 		err = errors.Join(err, b.stopCrddemo(ctx))
 	}
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -41,10 +42,15 @@ type bench struct {
 	tracker *tracker
 	ledger  *ledger
 	// demos are the cold phase's objects, which the update phase changes.
-	demos   []*crddemov1.Mydemo
-	crddemo *crddemoProcess
-	// used is crddemo's usage at the end of the last phase.
-	used usage
+	demos []*crddemov1.Mydemo
+	// replicas are the crddemo processes, once started: one unless
+	// --replicas says more.
+	replicas []*crddemoProcess
+	// used is each replica's usage at the end of the last phase.
+	used []usage
+	// idle is each replica's peak RSS before it owned a shard: what its
+	// caches add to is measured from there. Unknown without --shards.
+	idle []int64
 }
 
 // limit measures the API server's floor: how long writers parallel clients
@@ -78,7 +84,8 @@ func (b *bench) limit(ctx context.Context) error {
 }
 
 // cold creates N Mydemos, then starts crddemo and times it until every one
-// is synced, with its event.
+// is synced, with its event. A fleet is started untimed, and timed from the
+// moment the bench frees its shards (fleet.go).
 func (b *bench) cold(ctx context.Context) error {
 	b.say("creating %d Mydemos in %s (not timed)", b.opts.n, crddemoNamespace)
 	var mu sync.Mutex
@@ -92,17 +99,65 @@ func (b *bench) cold(ctx context.Context) error {
 		return err
 	}
 
-	b.say("cold: starting crddemo; timing until all %d are synced", b.opts.n)
 	g := b.tracker.begin(b.opts.n)
 	for _, demo := range b.demos {
 		b.tracker.expect(demo.UID, target{generation: demo.Generation, events: 1})
 	}
-	started := time.Now()
-	b.crddemo, err = startCrddemo(b.opts.crddemo, b.kubeconfig, b.opts.crddemoFlags)
+	if !b.opts.sharded() {
+		b.say("cold: starting crddemo; timing until all %d are synced", b.opts.n)
+		started := time.Now()
+		if err := b.start(nil); err != nil {
+			return err
+		}
+		return b.await(ctx, "cold", g, started, 0)
+	}
+
+	// fleet.go says why the bench holds the shards' Leases meanwhile.
+	if err := holdShardLeases(ctx, b.kube, b.opts.shards); err != nil {
+		return err
+	}
+	b.say("starting %d crddemo replicas with --shards=%d, the bench holding the shards' Leases until each has counted the others (not timed)",
+		b.opts.replicas, b.opts.shards)
+	for range b.opts.replicas {
+		if err := b.start(shardingFlags(b.opts.shards)); err != nil {
+			return err
+		}
+	}
+	running, stop := whileAllRun(ctx, b.replicas)
+	defer stop()
+	if err := waitMembers(running, b.kube, b.opts.replicas); err != nil {
+		return err
+	}
+	idle, err := usages(running, b.replicas)
 	if err != nil {
 		return err
 	}
+	for _, u := range idle {
+		b.idle = append(b.idle, u.peakRSS)
+	}
+	b.say("cold: freeing the %d shards' Leases; timing until all %d are synced", b.opts.shards, b.opts.n)
+	started := time.Now()
+	if err := freeShardLeases(running, b.kube, b.opts.shards); err != nil {
+		return err
+	}
+	owned, err := waitShardsOwned(running, b.replicas, b.opts.shards)
+	if err != nil {
+		return err
+	}
+	b.res.ShardsOwnedSeconds = time.Since(started).Seconds()
+	b.say("cold: the replicas own %v shards", owned)
 	return b.await(ctx, "cold", g, started, 0)
+}
+
+// start starts one more crddemo, with flags before the user's.
+func (b *bench) start(flags []string) error {
+	r, err := startCrddemo(b.opts.crddemo, b.kubeconfig, append(flags, b.opts.crddemoFlags...))
+	if err != nil {
+		return err
+	}
+	b.replicas = append(b.replicas, r)
+	b.used = append(b.used, usage{})
+	return nil
 }
 
 // update changes spec.port of every object, and times crddemo until each is
@@ -152,52 +207,87 @@ func (b *bench) burst(ctx context.Context) error {
 // time from started, the time the bench's own writes took (none in the cold
 // phase), and what crddemo used in it.
 func (b *bench) await(ctx context.Context, name string, g *goal, started time.Time, writes time.Duration) error {
-	ctx, stop := b.crddemo.whileRunning(ctx)
+	ctx, stop := whileAllRun(ctx, b.replicas)
 	defer stop()
 	doneAt, err := b.tracker.wait(ctx, g)
 	if err != nil {
 		return err
 	}
-	now, err := b.crddemo.usage(ctx)
+	now, err := usages(ctx, b.replicas)
 	if err != nil {
 		return err
 	}
-	b.res.addPhase(name, g.want, doneAt.Sub(started), writes, &phaseUsage{
-		CPUSeconds:   (now.cpu - b.used.cpu).Seconds(),
-		APIRequests:  now.total() - b.used.total(),
-		PeakRSSBytes: now.peakRSS,
-	})
+	used := make([]phaseUsage, len(now))
+	for i, u := range now {
+		used[i] = phaseUsage{
+			CPUSeconds:    (u.cpu - b.used[i].cpu).Seconds(),
+			APIRequests:   u.total() - b.used[i].total(),
+			PeakRSSBytes:  u.peakRSS,
+			ShardsOwned:   u.shardsOwned,
+			ObjectsCached: b.cached(u),
+		}
+	}
+	b.res.addPhase(name, g.want, doneAt.Sub(started), writes, used)
 	b.used = now
 	return nil
 }
 
-// stopCrddemo records crddemo's totals, then stops it with SIGTERM and
-// times its exit, which must be clean.
-func (b *bench) stopCrddemo(ctx context.Context) error {
-	if b.crddemo.proc.State() != nil {
-		// It exited by itself, which the phase that failed says.
-		return nil
+// cached is how many Mydemos a replica caches: what its shards report, or,
+// for crddemo without --shards, which caches every Mydemo, all the bench
+// has written outside the limit's namespace, whose objects are gone.
+func (b *bench) cached(u usage) int {
+	if b.opts.sharded() {
+		return u.cached
 	}
-	// /proc forgets a process once it has exited: read it first.
-	final, err := b.crddemo.usage(ctx)
-	b.say("stopping crddemo (SIGTERM)")
-	took, state := b.crddemo.stop()
+	return b.ledger.size()
+}
+
+// stopCrddemo records the replicas' totals, then stops them with SIGTERM
+// and times their exits, which must be clean.
+func (b *bench) stopCrddemo(ctx context.Context) error {
+	for _, r := range b.replicas {
+		if r.proc.State() != nil {
+			// One exited by itself, which the phase that failed says.
+			stopAll(b.replicas)
+			return nil
+		}
+	}
+	// /proc forgets a process once it has exited: read them first.
+	finals, err := usages(ctx, b.replicas)
+	if len(b.replicas) == 1 {
+		b.say("stopping crddemo (SIGTERM)")
+	} else {
+		b.say("stopping the %d replicas (SIGTERM to all at once)", len(b.replicas))
+	}
+	took, states := stopAll(b.replicas)
 	if err != nil {
 		return fmt.Errorf("reading crddemo's usage before stopping it: %w", err)
 	}
-	b.res.Crddemo = &totals{
-		CPUSeconds:           final.cpu.Seconds(),
-		PeakRSSBytes:         final.peakRSS,
-		APIRequests:          final.total(),
-		APIRequestsByMethod:  final.requests,
-		FailedAPIRequests:    final.failed,
-		SigtermToExitSeconds: took.Seconds(),
-		ExitCode:             state.ExitCode(),
+	var errs []error
+	for i, final := range finals {
+		var idle int64
+		if i < len(b.idle) {
+			idle = b.idle[i]
+		}
+		b.res.Replicas = append(b.res.Replicas, totals{
+			IdlePeakRSSBytes:     idle,
+			CPUSeconds:           final.cpu.Seconds(),
+			PeakRSSBytes:         final.peakRSS,
+			APIRequests:          final.total(),
+			APIRequestsByMethod:  final.requests,
+			FailedAPIRequests:    final.failed,
+			ShardsOwned:          final.shardsOwned,
+			ObjectsCached:        b.cached(final),
+			SigtermToExitSeconds: took[i].Seconds(),
+			ExitCode:             states[i].ExitCode(),
+		})
+		if !states[i].Success() {
+			errs = append(errs, fmt.Errorf("crddemo replica %d did not exit cleanly after SIGTERM (%v); its last output:\n%s",
+				i+1, states[i], b.replicas[i].tail()))
+		}
 	}
-	if !state.Success() {
-		return fmt.Errorf("crddemo did not exit cleanly after SIGTERM (%v); its last output:\n%s", state, b.crddemo.tail())
-	}
-	return nil
+	b.res.Crddemo = sumTotals(b.res.Replicas)
+	return errors.Join(errs...)
 }
 
 func (b *bench) createNamespace(ctx context.Context, name string) error {

@@ -15,9 +15,10 @@ import (
 	"k8s.io/utils/ptr"
 )
 
-// memberOfLabel marks the membership Leases of one group of replicas, whose
-// value is the group's --leader-elect-resource-name.
-const memberOfLabel = "crddemo.k8s.io/member-of"
+// MemberOfLabel marks the membership Leases of one group of replicas, whose
+// value is the group's --leader-elect-resource-name. hack/bench counts them
+// to know when every replica it started has joined.
+const MemberOfLabel = "crddemo.k8s.io/member-of"
 
 // members keeps this replica's membership Lease, renewed every retry period,
 // and counts the replicas of its group whose Leases are live: one Lease per
@@ -75,7 +76,7 @@ func (m *members) renew(ctx context.Context) error {
 	lease, err := m.leases.Get(ctx, m.name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		_, err = m.leases.Create(ctx, &coordinationv1.Lease{
-			ObjectMeta: metav1.ObjectMeta{Name: m.name, Labels: map[string]string{memberOfLabel: m.group}},
+			ObjectMeta: metav1.ObjectMeta{Name: m.name, Labels: map[string]string{MemberOfLabel: m.group}},
 			Spec: coordinationv1.LeaseSpec{
 				HolderIdentity:       ptr.To(m.identity),
 				LeaseDurationSeconds: ptr.To(int32(m.duration / time.Second)),
@@ -97,7 +98,7 @@ func (m *members) renew(ctx context.Context) error {
 // this one included.
 func (m *members) count(ctx context.Context) (int, error) {
 	list, err := m.leases.List(ctx, metav1.ListOptions{
-		LabelSelector: labels.SelectorFromSet(labels.Set{memberOfLabel: m.group}).String(),
+		LabelSelector: labels.SelectorFromSet(labels.Set{MemberOfLabel: m.group}).String(),
 	})
 	if err != nil {
 		return 0, fmt.Errorf("listing the membership Leases of %s: %w", m.group, err)

@@ -50,10 +50,11 @@ type Config struct {
 // writes under writeCtx: leaderelection.Run's lead.
 type Work func(ctx, writeCtx context.Context, shard int)
 
-// shardLeaseName is the Lease that decides who owns shard of shards. The
+// ShardLeaseName is the Lease that decides who owns shard of shards. The
 // count is part of the name, so that replicas split differently never
-// share a Lease for different ranges.
-func shardLeaseName(group string, shard, shards int) string {
+// share a Lease for different ranges. hack/bench holds these Leases itself
+// until every replica it starts has counted the others.
+func ShardLeaseName(group string, shard, shards int) string {
 	return fmt.Sprintf("%s-shard-%d-of-%d", group, shard, shards)
 }
 
@@ -197,7 +198,7 @@ func (s *sharer) contend(ctx context.Context, i int) {
 	contendCtx, stop := context.WithCancel(ctx)
 	st.running, st.stop = true, stop
 	election := s.cfg.Election
-	election.Name = shardLeaseName(s.cfg.Election.Name, i, s.cfg.Shards)
+	election.Name = ShardLeaseName(s.cfg.Election.Name, i, s.cfg.Shards)
 	election.AcquireIf = s.mayAcquire
 	logger := klog.FromContext(ctx).WithValues("shard", i)
 	s.running.Go(func() {
