@@ -3,6 +3,7 @@ package sharding
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"sync"
 	"time"
 
@@ -67,7 +68,9 @@ func newMembers(leases coordinationv1client.LeaseInterface, group, identity stri
 // memberLeaseName is a Lease name for identity that is valid whatever the
 // host name holds: the group's name and a hash of the identity.
 func memberLeaseName(group, identity string) string {
-	return fmt.Sprintf("%s-member-%016x", group, hashString(identity))
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(identity))
+	return fmt.Sprintf("%s-member-%016x", group, h.Sum64())
 }
 
 // renew creates this replica's Lease, or renews it.

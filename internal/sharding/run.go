@@ -27,7 +27,6 @@ package sharding
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"sync"
 	"time"
 
@@ -251,13 +250,6 @@ func (s *sharer) stopAll(ctx context.Context) {
 	if err := s.members.leave(leaveCtx); err != nil {
 		klog.FromContext(ctx).Error(err, "Could not leave the group; the others count this replica until its Lease expires")
 	}
-}
-
-// hashString is a short, stable digest of an identity.
-func hashString(s string) uint64 {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(s))
-	return h.Sum64()
 }
 
 // fairShare is how many of shards one of live replicas may own.
