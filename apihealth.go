@@ -12,7 +12,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/component-base/metrics"
-	"k8s.io/component-base/metrics/legacyregistry"
 	"k8s.io/klog/v2"
 )
 
@@ -50,19 +49,16 @@ type apiHealth struct {
 // but tells no one, while an alert needs to tell "crddemo cannot use the
 // API" apart from "crddemo is down". It starts at 0, before crddemo has
 // heard from the API server at all.
-var (
-	apiAvailable = metrics.NewGauge(&metrics.GaugeOpts{
-		Namespace: "crddemo",
-		Name:      "api_available",
-		Help: "1 while the Mydemo API answers crddemo's list and watch calls, 0 while it cannot be used " +
-			"(unreachable, credentials rejected, forbidden, CRD missing) and before its first answer.",
-		StabilityLevel: metrics.ALPHA,
-	})
-	registerAPIHealthMetrics = sync.OnceFunc(func() { legacyregistry.MustRegister(apiAvailable) })
-)
+var apiAvailable = metrics.NewGauge(&metrics.GaugeOpts{
+	Namespace: "crddemo",
+	Name:      "api_available",
+	Help: "1 while the Mydemo API answers crddemo's list and watch calls, 0 while it cannot be used " +
+		"(unreachable, credentials rejected, forbidden, CRD missing) and before its first answer.",
+	StabilityLevel: metrics.ALPHA,
+})
 
 func newAPIHealth(host, credentials string) *apiHealth {
-	registerAPIHealthMetrics()
+	registerMetrics()
 	return &apiHealth{host: host, credentials: credentials, retryInterval: apiRetryInterval, logInterval: apiProblemLogInterval}
 }
 

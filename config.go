@@ -21,6 +21,7 @@ import (
 
 	"github.com/domac/crddemo/internal/leaderelection"
 	"github.com/domac/crddemo/internal/serving"
+	"github.com/domac/crddemo/internal/sharding"
 	"github.com/domac/crddemo/internal/version"
 )
 
@@ -34,14 +35,8 @@ type config struct {
 	// host is the API server's address, for log lines.
 	host         string
 	mydemoClient clientset.Interface
-	// kubeClient writes events.
-	kubeClient kubernetes.Interface
-	// informers has the Mydemo informer of an unsharded run; with --shards,
-	// each owned shard gets a factory of its own from informerFactory.
-	informers    informers.SharedInformerFactory
 	namespace    string
 	resyncPeriod time.Duration
-	shards       int
 	// health tells whether the Mydemo API can be used; the informer's calls
 	// go through it.
 	health   *apiHealth
@@ -55,6 +50,9 @@ type config struct {
 	// no lease call outlives the lease.
 	leaderElection *leaderelection.Config
 	leaseClient    kubernetes.Interface
+	// sharding is nil without --shards; with it, it holds leaderElection
+	// as the group's election.
+	sharding *sharding.Config
 
 	metricsAddress string
 	// metricsSecurity is nil for plain HTTP (--metrics-secure=false).
@@ -98,10 +96,8 @@ func newConfig(o *options) (*config, error) {
 	c := &config{
 		host:            restConfig.Host,
 		mydemoClient:    mydemoClient,
-		kubeClient:      kubeClient,
 		namespace:       o.namespace,
 		resyncPeriod:    o.resyncPeriod,
-		shards:          o.shards,
 		health:          newAPIHealth(restConfig.Host, describeCredentials(restConfig)),
 		recorder:        newAPIEventRecorder(kubeClient.CoreV1(), hostname, identity),
 		workers:         o.workers,
@@ -109,9 +105,6 @@ func newConfig(o *options) (*config, error) {
 		metricsAddress:  o.metricsAddress,
 		healthProbeAddr: o.healthProbeAddr,
 		profiling:       o.profiling,
-	}
-	if o.shards == 1 {
-		c.informers = c.informerFactory(newMydemoInformer(c.health, o.namespace))
 	}
 	if o.metricsAddress != "0" && o.metricsSecure {
 		c.metricsSecurity, err = newMetricsSecurity(o, restConfig)
@@ -128,6 +121,9 @@ func newConfig(o *options) (*config, error) {
 		if err != nil {
 			return nil, fmt.Errorf("creating the leader election client for %s: %w", restConfig.Host, err)
 		}
+	}
+	if o.shards > 1 {
+		c.sharding = &sharding.Config{Election: *c.leaderElection, Shards: o.shards}
 	}
 	return c, nil
 }
@@ -157,7 +153,7 @@ func newMetricsSecurity(o *options, restConfig *rest.Config) (*metricsSecurity, 
 }
 
 // informerFactory returns an informer factory whose Mydemo informer is the
-// one that newInformer makes, with crddemo's namespace, resync period and
+// one that newInformer makes (each runner makes its own), with crddemo's namespace, resync period and
 // lean cache.
 func (c *config) informerFactory(newInformer internalinterfaces.NewInformerFunc) informers.SharedInformerFactory {
 	factory := informers.NewSharedInformerFactoryWithOptions(c.mydemoClient, c.resyncPeriod,

@@ -4,7 +4,8 @@
 //
 // It runs the way kube-controller-manager does: options (options.go) are
 // parsed and validated, turned into a config of clients and settings
-// (config.go), and then run here.
+// (config.go), and then run (runner.go) alone, as the elected leader or
+// once per owned shard.
 package main
 
 import (
@@ -12,27 +13,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/http"
 	"os"
-	"time"
 
-	clientgoleaderelection "k8s.io/client-go/tools/leaderelection"
 	logsapi "k8s.io/component-base/logs/api/v1"
-	"k8s.io/component-base/metrics/legacyregistry"
 	"k8s.io/klog/v2"
 
 	// Makes --logging-format=json available.
 	_ "k8s.io/component-base/logs/json/register"
 
-	"github.com/domac/crddemo/internal/leaderelection"
 	"github.com/domac/crddemo/internal/serving"
 	"github.com/domac/crddemo/internal/version"
 )
-
-// leaderWatchdogTimeout is how long past the lease duration since its last
-// renewal a leader may go before /healthz fails and the kubelet restarts it
-// (client-go's watchdog counts from the renewal it last saw).
-const leaderWatchdogTimeout = 20 * time.Second
 
 func main() {
 	os.Exit(run(os.Args[1:]))
@@ -98,69 +89,6 @@ func serveMetrics(ctx context.Context, cfg *config) error {
 	handler = serving.WithAuthenticationAndAuthorization(handler, security.authenticator, security.authorizer)
 	_, err := serving.ServeTLS(ctx, "metrics", cfg.metricsAddress, handler, security.certificates)
 	return err
-}
-
-// runController starts the informer, the HTTP endpoints and the controller,
-// and blocks until ctx is cancelled or, with --leader-elect, the lease is
-// lost. The informer runs whether or not this replica leads, so that a
-// standby's cache is warm when it takes over. With --shards, it runs
-// runShards instead.
-func runController(ctx context.Context, cfg *config) error {
-	logger := klog.FromContext(ctx)
-	logger.Info("Using Kubernetes API server", "host", cfg.host)
-	if cfg.shards > 1 {
-		return runSharded(ctx, cfg)
-	}
-
-	mydemos := cfg.informers.Crddemo().V1().Mydemos()
-	controller, err := NewController(ctx, cfg.mydemoClient, mydemos, cfg.recorder, NewRetryRateLimiter(cfg.retryDelay))
-	if err != nil {
-		return err
-	}
-
-	var watchdog *clientgoleaderelection.HealthzAdaptor
-	healthz := []serving.Checker{serving.NamedCheck("ping", func(*http.Request) error { return nil })}
-	if cfg.leaderElection != nil {
-		watchdog = clientgoleaderelection.NewLeaderHealthzAdaptor(leaderWatchdogTimeout)
-		healthz = append(healthz, watchdog)
-	}
-	readyz := []serving.Checker{cfg.health, serving.NamedCheck("informer-sync", func(*http.Request) error {
-		if !mydemos.Informer().HasSynced() {
-			return errors.New("the Mydemo cache has not synced yet")
-		}
-		return nil
-	})}
-	if err := serveEndpoints(ctx, cfg, healthz, readyz); err != nil {
-		return err
-	}
-
-	// The informer stops when ctx is cancelled. Run does not wait for it
-	// (factory.Shutdown would): while the API server is unreachable,
-	// client-go's reflector can sit out a backoff of many seconds before it
-	// notices, and shutting down must not take that long.
-	cfg.informers.Start(ctx.Done())
-
-	if cfg.leaderElection == nil {
-		// A lone replica may write for as long as it runs.
-		controller.Run(ctx, context.WithoutCancel(ctx), cfg.workers)
-		return nil
-	}
-	return leaderelection.Run(ctx, cfg.leaseClient.CoordinationV1(), *cfg.leaderElection, watchdog, func(ctx, writeCtx context.Context) {
-		controller.Run(ctx, writeCtx, cfg.workers)
-	})
-}
-
-// runSharded serves the HTTP endpoints and runs runShards. A replica is
-// ready once the caches of the shards it owns have synced; it has no leader
-// watchdog, since losing a shard's Lease ends that shard's work at once.
-func runSharded(ctx context.Context, cfg *config) error {
-	owned := newOwnedShards()
-	legacyregistry.CustomMustRegister(owned)
-	healthz := []serving.Checker{serving.NamedCheck("ping", func(*http.Request) error { return nil })}
-	if err := serveEndpoints(ctx, cfg, healthz, []serving.Checker{cfg.health, owned}); err != nil {
-		return err
-	}
-	return runShards(ctx, cfg, owned)
 }
 
 // serveEndpoints serves the health probes and the metrics, where their

@@ -43,11 +43,13 @@ var (
 	registerMetricsOnce sync.Once
 )
 
-// registerMetrics adds the controller's metrics to the registry that
-// /metrics serves. Kubernetes metrics record nothing until registered.
+// registerMetrics adds crddemo's own metrics to the registry that /metrics
+// serves, once per process. Kubernetes metrics record nothing until
+// registered.
 func registerMetrics() {
 	registerMetricsOnce.Do(func() {
-		legacyregistry.MustRegister(syncsTotal, syncDuration, eventWrites)
+		legacyregistry.MustRegister(syncsTotal, syncDuration, eventWrites, apiAvailable)
+		legacyregistry.CustomMustRegister(shardsOwned)
 	})
 }
 

@@ -12,16 +12,35 @@ import (
 	"k8s.io/component-base/metrics"
 	"k8s.io/klog/v2"
 
+	"github.com/domac/crddemo/internal/serving"
 	"github.com/domac/crddemo/internal/shard"
 	"github.com/domac/crddemo/internal/sharding"
 )
 
-// runShards runs with --shards: this replica takes its share of the shards
-// (internal/sharding), and for each shard it owns runs the control loop of
-// controller.go over a cache of that shard's Mydemos only, for as long as it
-// owns it. It returns once ctx is done and every shard is handed back.
-func runShards(ctx context.Context, cfg *config, owned *ownedShards) error {
-	ranges := shard.Split(cfg.shards)
+// shardedRunner runs with --shards: this replica takes its share of the
+// shards (internal/sharding), and for each shard it owns runs a control loop
+// over a cache of that shard's Mydemos only, for as long as it owns it. It
+// has no leader watchdog, since losing a shard's Lease ends that shard's
+// work at once.
+type shardedRunner struct {
+	cfg    *config
+	ranges []shard.Range
+	owned  *ownedShards
+}
+
+func newShardedRunner(cfg *config) *shardedRunner {
+	registerMetrics()
+	shardsOwned.shard()
+	return &shardedRunner{cfg: cfg, ranges: shard.Split(cfg.sharding.Shards), owned: shardsOwned}
+}
+
+// checks: ready once the caches of the shards owned have synced.
+func (r *shardedRunner) checks() (healthz, readyz []serving.Checker) {
+	return nil, []serving.Checker{r.owned}
+}
+
+// run returns once ctx is done and every shard is handed back.
+func (r *shardedRunner) run(ctx context.Context, build buildLoop) error {
 	// Once per process: the API server ignores the shard selector without
 	// the ShardedListAndWatch feature gate, and every shard then lists every
 	// Mydemo, keeping its own.
@@ -30,33 +49,33 @@ func runShards(ctx context.Context, cfg *config, owned *ownedShards) error {
 			"(its ShardedListAndWatch feature gate is off): each shard receives every Mydemo and keeps its own, " +
 			"so the writes are split between replicas but the listing is not")
 	})
-	election := sharding.Config{Election: *cfg.leaderElection, Shards: cfg.shards}
-	return sharding.Run(ctx, cfg.leaseClient.CoordinationV1(), election, func(ctx, writeCtx context.Context, i int) {
+	return sharding.Run(ctx, r.cfg.leaseClient.CoordinationV1(), *r.cfg.sharding, func(ctx, writeCtx context.Context, i int) {
 		logger := klog.FromContext(ctx)
-		logger.Info("Owning shard", "range", ranges[i].String())
-		factory := cfg.informerFactory(newShardInformer(cfg.health, cfg.namespace, ranges[i], warnUnsharded))
-		mydemos := factory.Crddemo().V1().Mydemos()
-		controller, err := NewController(ctx, cfg.mydemoClient, mydemos, cfg.recorder, NewRetryRateLimiter(cfg.retryDelay))
+		logger.Info("Owning shard", "range", r.ranges[i].String())
+		factory := r.cfg.informerFactory(newShardInformer(r.cfg.health, r.cfg.namespace, r.ranges[i], warnUnsharded))
+		loop, err := build(ctx, factory)
 		if err != nil {
 			logger.Error(err, "Cannot run the shard; handing it back")
 			return
 		}
-		owned.add(i, mydemos.Informer())
-		defer owned.remove(i)
-		// Stopped with ctx, without waiting: see runController.
+		r.owned.add(i, factory.Crddemo().V1().Mydemos().Informer())
+		defer r.owned.remove(i)
+		// Stopped with ctx, without waiting: see aloneRunner.start.
 		factory.Start(ctx.Done())
-		controller.Run(ctx, writeCtx, cfg.workers)
+		loop(ctx, writeCtx)
 		logger.Info("Handed the shard back")
 	})
 }
 
 // ownedShards are the caches of the shards this replica owns, which /readyz
-// and /metrics report on.
+// and /metrics report on. There is one per process, shardsOwned, registered
+// with the other metrics; it reports only once a sharded runner uses it.
 type ownedShards struct {
 	metrics.BaseStableCollector
 
-	mu     sync.Mutex
-	caches map[int]cache.SharedIndexInformer
+	mu      sync.Mutex
+	sharded bool
+	caches  map[int]cache.SharedIndexInformer
 }
 
 var (
@@ -64,10 +83,20 @@ var (
 		"Shards whose Lease this replica holds and whose Mydemos it syncs.", nil, nil, metrics.ALPHA, "")
 	shardCachedObjectsDesc = metrics.NewDesc("crddemo_shard_cached_objects",
 		"Mydemos in the cache of each shard this replica owns.", []string{"shard"}, nil, metrics.ALPHA, "")
+
+	shardsOwned = newOwnedShards()
 )
 
 func newOwnedShards() *ownedShards {
 	return &ownedShards{caches: map[int]cache.SharedIndexInformer{}}
+}
+
+// shard marks the process as sharded: from now on /metrics reports the
+// shards owned, none at first.
+func (o *ownedShards) shard() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.sharded = true
 }
 
 func (o *ownedShards) add(i int, informer cache.SharedIndexInformer) {
@@ -110,6 +139,9 @@ func (o *ownedShards) DescribeWithStability(ch chan<- *metrics.Desc) {
 func (o *ownedShards) CollectWithStability(ch chan<- metrics.Metric) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if !o.sharded {
+		return
+	}
 	ch <- metrics.NewLazyConstMetric(shardsOwnedDesc, metrics.GaugeValue, float64(len(o.caches)))
 	for i, informer := range o.caches {
 		ch <- metrics.NewLazyConstMetric(shardCachedObjectsDesc, metrics.GaugeValue,
