@@ -42,8 +42,8 @@ type config struct {
 	health   *apiHealth
 	recorder eventRecorder
 	workers  int
-	// retryDelay caps the backoff between retries of a failing key.
-	retryDelay time.Duration
+	// maxRetryDelay caps the backoff between retries of a failing key.
+	maxRetryDelay time.Duration
 
 	// leaderElection is nil when --leader-elect is off. Its Lease is written
 	// by leaseClient, whose requests time out at the renew deadline so that
@@ -54,19 +54,8 @@ type config struct {
 	// as the group's election.
 	sharding *sharding.Config
 
-	metricsAddress string
-	// metricsSecurity is nil for plain HTTP (--metrics-secure=false).
-	metricsSecurity *metricsSecurity
-	healthProbeAddr string
-	profiling       bool
-}
-
-// metricsSecurity is what serves the metrics over HTTPS to the callers the
-// API server vouches for.
-type metricsSecurity struct {
-	certificates  *serving.Certificates
-	authenticator serving.TokenAuthenticator
-	authorizer    serving.PathAuthorizer
+	// servers are the HTTP servers to start; an off one is nil.
+	servers serving.Config
 }
 
 // newConfig connects nothing yet: it builds the clients and informers that
@@ -94,27 +83,28 @@ func newConfig(o *options) (*config, error) {
 	}
 
 	c := &config{
-		host:            restConfig.Host,
-		mydemoClient:    mydemoClient,
-		namespace:       o.namespace,
-		resyncPeriod:    o.resyncPeriod,
-		health:          newAPIHealth(restConfig.Host, describeCredentials(restConfig)),
-		recorder:        newAPIEventRecorder(kubeClient.CoreV1(), hostname, identity),
-		workers:         o.workers,
-		retryDelay:      o.retryDelay,
-		metricsAddress:  o.metricsAddress,
-		healthProbeAddr: o.healthProbeAddr,
-		profiling:       o.profiling,
+		host:          restConfig.Host,
+		mydemoClient:  mydemoClient,
+		namespace:     o.namespace,
+		resyncPeriod:  o.resyncPeriod,
+		health:        newAPIHealth(restConfig.Host, describeCredentials(restConfig)),
+		recorder:      newAPIEventRecorder(kubeClient.CoreV1(), hostname, identity),
+		workers:       o.workers,
+		maxRetryDelay: o.maxRetryDelay,
 	}
-	if o.metricsAddress != "0" && o.metricsSecure {
-		c.metricsSecurity, err = newMetricsSecurity(o, restConfig)
-		if err != nil {
-			return nil, err
+	if !serving.Off(o.healthProbeAddr) {
+		c.servers.Probes = &serving.ProbesConfig{Address: o.healthProbeAddr}
+	}
+	if !serving.Off(o.metricsAddress) {
+		c.servers.Metrics = &serving.MetricsConfig{Address: o.metricsAddress, Profiling: o.profiling}
+		if o.metricsSecure {
+			if c.servers.Metrics.Secure, err = newMetricsSecurity(o, restConfig); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if o.leaderElect {
-		election := o.leaderElection()
-		election.Namespace = leaseNamespace(o.leaseNamespace)
+		election := o.election
 		election.Identity = identity
 		c.leaderElection = &election
 		c.leaseClient, err = kubernetes.NewForConfig(leaderelection.ClientConfig(restConfig, election.RenewDeadline))
@@ -130,7 +120,7 @@ func newConfig(o *options) (*config, error) {
 
 // newMetricsSecurity loads the serving certificate, or makes one, and the
 // clients that review the metrics' callers.
-func newMetricsSecurity(o *options, restConfig *rest.Config) (*metricsSecurity, error) {
+func newMetricsSecurity(o *options, restConfig *rest.Config) (*serving.SecureConfig, error) {
 	var certs *serving.Certificates
 	var err error
 	if o.tlsCertFile != "" {
@@ -145,19 +135,20 @@ func newMetricsSecurity(o *options, restConfig *rest.Config) (*metricsSecurity, 
 	if err != nil {
 		return nil, fmt.Errorf("creating the client that reviews metrics callers for %s: %w", restConfig.Host, err)
 	}
-	return &metricsSecurity{
-		certificates:  certs,
-		authenticator: serving.NewTokenReviewAuthenticator(reviewClient.AuthenticationV1().TokenReviews()),
-		authorizer:    serving.NewSubjectAccessReviewAuthorizer(reviewClient.AuthorizationV1().SubjectAccessReviews()),
+	return &serving.SecureConfig{
+		Certificates:  certs,
+		Authenticator: serving.NewTokenReviewAuthenticator(reviewClient.AuthenticationV1().TokenReviews()),
+		Authorizer:    serving.NewSubjectAccessReviewAuthorizer(reviewClient.AuthorizationV1().SubjectAccessReviews()),
 	}, nil
 }
 
-// informerFactory returns an informer factory whose Mydemo informer is the
-// one that newInformer makes (each runner makes its own), with crddemo's namespace, resync period and
-// lean cache.
+// informerFactory returns an informer factory (each runner makes its own)
+// whose Mydemo informer is the one that newInformer makes, with crddemo's
+// resync period and lean cache. newInformer lists the namespace itself: the
+// factory's WithNamespace reaches only the informers it makes.
 func (c *config) informerFactory(newInformer internalinterfaces.NewInformerFunc) informers.SharedInformerFactory {
 	factory := informers.NewSharedInformerFactoryWithOptions(c.mydemoClient, c.resyncPeriod,
-		informers.WithNamespace(c.namespace), informers.WithTransform(leanForCache))
+		informers.WithTransform(leanForCache))
 	// Registered first, this is the informer that factory.Crddemo().V1().Mydemos() then shares.
 	factory.InformerFor(&crddemov1.Mydemo{}, newInformer)
 	return factory

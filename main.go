@@ -21,7 +21,6 @@ import (
 	// Makes --logging-format=json available.
 	_ "k8s.io/component-base/logs/json/register"
 
-	"github.com/domac/crddemo/internal/serving"
 	"github.com/domac/crddemo/internal/version"
 )
 
@@ -72,35 +71,6 @@ func applyLogging(logging *logsapi.LoggingConfiguration) error {
 	}
 	if err := logsapi.ValidateAndApply(logging, nil); err != nil {
 		return fmt.Errorf("--logging-format=%s: %w", logging.Format, err)
-	}
-	return nil
-}
-
-// serveMetrics serves /metrics, and the profiles with --profiling: over
-// HTTPS to the callers the API server authenticates and authorizes, or with
-// --metrics-secure=false over plain HTTP to anyone.
-func serveMetrics(ctx context.Context, cfg *config) error {
-	handler := serving.MetricsHandler(cfg.profiling)
-	security := cfg.metricsSecurity
-	if security == nil {
-		_, err := serving.Serve(ctx, "metrics", cfg.metricsAddress, handler)
-		return err
-	}
-	handler = serving.WithAuthenticationAndAuthorization(handler, security.authenticator, security.authorizer)
-	_, err := serving.ServeTLS(ctx, "metrics", cfg.metricsAddress, handler, security.certificates)
-	return err
-}
-
-// serveEndpoints serves the health probes and the metrics, where their
-// flags ask for them.
-func serveEndpoints(ctx context.Context, cfg *config, healthz, readyz []serving.Checker) error {
-	if cfg.healthProbeAddr != "0" {
-		if _, err := serving.Serve(ctx, "health probes", cfg.healthProbeAddr, serving.ProbesHandler(healthz, readyz)); err != nil {
-			return err
-		}
-	}
-	if cfg.metricsAddress != "0" {
-		return serveMetrics(ctx, cfg)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,14 +11,14 @@ import (
 	"strings"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	logsapi "k8s.io/component-base/logs/api/v1"
 	"k8s.io/klog/v2"
 
 	"github.com/domac/crddemo/internal/leaderelection"
 	"github.com/domac/crddemo/internal/serving"
-	"github.com/domac/crddemo/internal/shard"
+	"github.com/domac/crddemo/internal/sharding"
 )
 
 // options are crddemo's command-line settings, as parsed and validated;
@@ -32,8 +31,9 @@ type options struct {
 	kubeAPIQPS   float64
 	kubeAPIBurst int
 	resyncPeriod time.Duration
-	retryDelay   time.Duration
-	showVersion  bool
+	// maxRetryDelay caps the backoff between retries of a failing key.
+	maxRetryDelay time.Duration
+	showVersion   bool
 
 	leaderElect    bool
 	leaseDuration  time.Duration
@@ -42,12 +42,15 @@ type options struct {
 	leaseName      string
 	leaseNamespace string // empty: the pod's namespace, else "default"
 	shards         int
+	// election is what the leader election flags ask for, the namespace
+	// resolved, as validated; config.go adds the identity.
+	election leaderelection.Config
 
-	metricsAddress  string // "0": off
+	metricsAddress  string // serving.Off: off
 	metricsSecure   bool
 	tlsCertFile     string // empty, with tlsKeyFile: a self-signed certificate
 	tlsKeyFile      string
-	healthProbeAddr string // "0": off
+	healthProbeAddr string // serving.Off: off
 	profiling       bool
 
 	logging *logsapi.LoggingConfiguration
@@ -134,17 +137,16 @@ func (o *options) flagGroups() []flagGroup {
 		"Address of the Kubernetes API server. Overrides the server in the kubeconfig, or in a pod the in-cluster address.")
 	crddemo.StringVar(&o.namespace, "namespace", "", "Watch Mydemos in this namespace only. Empty watches every namespace.")
 	crddemo.IntVar(&o.workers, "workers", 16,
-		"Number of Mydemo objects synced in parallel. Each sync waits on two API round trips, so 16 keep "+
-			"the API server as busy as 16 unthrottled clients, its own limit in make bench.")
+		"Number of Mydemo objects synced in parallel. Each sync mostly waits on two API round trips; "+
+			"docs/performance.md has how the default was chosen.")
 	crddemo.Float64Var(&o.kubeAPIQPS, "kube-api-qps", 500,
 		"Requests per second allowed to the API server, on average, for all of crddemo's clients together. "+
-			"Above what one API server takes on a small machine (make bench); the API server's own "+
-			"priority and fairness protects it beyond that.")
+			"The API server's own priority and fairness protects it beyond that.")
 	crddemo.IntVar(&o.kubeAPIBurst, "kube-api-burst", 1000, "Requests allowed to the API server in a burst above --kube-api-qps.")
 	crddemo.DurationVar(&o.resyncPeriod, "resync-period", 0,
 		"How often every cached Mydemo is looked at again, such as 10m; 0 turns resyncs off. "+
 			"A resync syncs only Mydemos whose status is behind their spec.")
-	crddemo.DurationVar(&o.retryDelay, "max-retry-delay", 2*time.Minute,
+	crddemo.DurationVar(&o.maxRetryDelay, "max-retry-delay", 2*time.Minute,
 		"Longest wait between retries of a Mydemo whose sync keeps failing. Retries start 5ms apart and double up to this; "+
 			"they never stop while the object exists.")
 	crddemo.BoolVar(&o.showVersion, "version", false, "Print the version and exit.")
@@ -246,8 +248,8 @@ func (o *options) validate() error {
 	if o.kubeAPIBurst < 1 {
 		return fmt.Errorf("--kube-api-burst must be at least 1, got %d", o.kubeAPIBurst)
 	}
-	if o.retryDelay <= 0 {
-		return fmt.Errorf("--max-retry-delay must be positive, got %v", o.retryDelay)
+	if o.maxRetryDelay <= 0 {
+		return fmt.Errorf("--max-retry-delay must be positive, got %v", o.maxRetryDelay)
 	}
 	if o.resyncPeriod < 0 {
 		return fmt.Errorf("--resync-period must not be negative, got %v", o.resyncPeriod)
@@ -258,19 +260,20 @@ func (o *options) validate() error {
 	if errs := validation.IsDNS1123Label(o.namespace); o.namespace != "" && len(errs) > 0 {
 		return fmt.Errorf("--namespace=%q is not a namespace name: %s", o.namespace, strings.Join(errs, "; "))
 	}
-	if o.shards < 1 || o.shards > shard.MaxShards {
-		return fmt.Errorf("--shards must be from 1 to %d, got %d", shard.MaxShards, o.shards)
+	o.election = leaderelection.Config{
+		Name:          o.leaseName,
+		Namespace:     leaseNamespace(o.leaseNamespace),
+		LeaseDuration: o.leaseDuration,
+		RenewDeadline: o.renewDeadline,
+		RetryPeriod:   o.retryPeriod,
+	}
+	// Checked with or without --leader-elect, so that a mistake shows
+	// before it is turned on.
+	if err := flagError(sharding.Config{Election: o.election, Shards: o.shards}.Validate(), shardingFlags); err != nil {
+		return err
 	}
 	if o.shards > 1 && !o.leaderElect {
 		return fmt.Errorf("--shards=%d needs --leader-elect: the replicas share the shards through Leases", o.shards)
-	}
-	election := o.leaderElection()
-	// Stand-ins for what config.go fills in from where crddemo runs, so that
-	// the flags' own values are checked before anything connects.
-	election.Identity = "validation"
-	election.Namespace = cmp.Or(election.Namespace, metav1.NamespaceDefault)
-	if err := election.Validate(); err != nil {
-		return err
 	}
 	for _, address := range []struct{ flag, value string }{
 		{"--metrics-bind-address", o.metricsAddress},
@@ -280,7 +283,7 @@ func (o *options) validate() error {
 			return fmt.Errorf("%s: %w", address.flag, err)
 		}
 	}
-	if o.profiling && o.metricsAddress == "0" {
+	if o.profiling && serving.Off(o.metricsAddress) {
 		return errors.New("--profiling needs --metrics-bind-address: the profiles are served beside the metrics")
 	}
 	if err := o.validateTLSFiles(); err != nil {
@@ -307,7 +310,7 @@ func (o *options) validateTLSFiles() error {
 		return errors.New("--tls-cert-file needs --tls-private-key-file, its key")
 	case o.tlsCertFile == "":
 		return errors.New("--tls-private-key-file needs --tls-cert-file, its certificate")
-	case o.metricsAddress == "0":
+	case serving.Off(o.metricsAddress):
 		return errors.New("--tls-cert-file needs --metrics-bind-address: the certificate is for the metrics server")
 	case !o.metricsSecure:
 		return errors.New("--tls-cert-file needs --metrics-secure: --metrics-secure=false serves plain HTTP")
@@ -364,15 +367,35 @@ func validateMaster(master string) error {
 	return nil
 }
 
-// leaderElection is the leader election configuration that the flags ask
-// for. The identity, and the namespace when the flag leaves it empty, depend
-// on where crddemo runs: config.go fills them in.
-func (o *options) leaderElection() leaderelection.Config {
-	return leaderelection.Config{
-		Name:          o.leaseName,
-		Namespace:     o.leaseNamespace,
-		LeaseDuration: o.leaseDuration,
-		RenewDeadline: o.renewDeadline,
-		RetryPeriod:   o.retryPeriod,
+// shardingFlags names the flag of each field that sharding.Config.Validate
+// checks, so that its errors name what the user typed.
+var shardingFlags = map[string]string{
+	"election.name":          "--leader-elect-resource-name",
+	"election.namespace":     "--leader-elect-resource-namespace",
+	"election.leaseDuration": "--leader-elect-lease-duration",
+	"election.renewDeadline": "--leader-elect-renew-deadline",
+	"election.retryPeriod":   "--leader-elect-retry-period",
+	"shards":                 "--shards",
+}
+
+// flagError is the first of errs as one line that names the flag at fault,
+// and any other that its detail names, by the flags of their fields; nil
+// without errs.
+func flagError(errs field.ErrorList, flags map[string]string) error {
+	if len(errs) == 0 {
+		return nil
 	}
+	e := errs[0]
+	name, ok := flags[e.Field]
+	if !ok {
+		return errors.New(escapeUnprintable(e.Error()))
+	}
+	detail := e.Detail
+	for path, flagName := range flags {
+		detail = strings.ReplaceAll(detail, path, flagName)
+	}
+	if e.Type == field.ErrorTypeRequired {
+		return fmt.Errorf("%s must not be empty: %s", name, detail)
+	}
+	return fmt.Errorf("%s=%s: %s", name, escapeUnprintable(fmt.Sprint(e.BadValue)), escapeUnprintable(detail))
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -183,8 +182,8 @@ func checkUsableOptions(t *testing.T, args []string, o *options) {
 	if o.resyncPeriod < 0 {
 		fail("--resync-period=%v", o.resyncPeriod)
 	}
-	if o.retryDelay <= 0 {
-		fail("--max-retry-delay=%v", o.retryDelay)
+	if o.maxRetryDelay <= 0 {
+		fail("--max-retry-delay=%v", o.maxRetryDelay)
 	}
 	if o.master != "" {
 		if err := masterUsable(o.master); err != nil {
@@ -219,18 +218,17 @@ func checkUsableOptions(t *testing.T, args []string, o *options) {
 	default:
 		fail("--logging-format=%q", o.logging.Format)
 	}
-	checkUsableElection(t, args, o.leaderElection())
+	checkUsableElection(t, args, o.election)
 }
 
 // checkUsableElection asserts that client-go's elector takes the leader
-// election flags, with the stand-ins validate uses for what only a running
-// crddemo knows, and that the Lease it would write is one the API server
+// election flags, with a stand-in identity for the one only a running
+// crddemo has, and that the Lease it would write is one the API server
 // accepts.
 func checkUsableElection(t *testing.T, args []string, election leaderelection.Config) {
 	t.Helper()
 	election.Identity = "fuzz"
-	election.Namespace = cmp.Or(election.Namespace, metav1.NamespaceDefault)
-	if err := election.Validate(); err != nil {
+	if err := election.Validate(nil).ToAggregate(); err != nil {
 		t.Fatalf("parseOptions(%q) accepted a leader election that Validate refuses: %v", args, err)
 	}
 	_, err := clientleaderelection.NewLeaderElector(clientleaderelection.LeaderElectionConfig{

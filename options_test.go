@@ -28,7 +28,7 @@ type parsedFlags struct {
 func flagsOf(o *options) parsedFlags {
 	return parsedFlags{
 		kubeconfig: o.kubeconfig, master: o.master, namespace: o.namespace,
-		workers: o.workers, kubeAPIBurst: o.kubeAPIBurst, kubeAPIQPS: o.kubeAPIQPS, resyncPeriod: o.resyncPeriod, retryDelay: o.retryDelay,
+		workers: o.workers, kubeAPIBurst: o.kubeAPIBurst, kubeAPIQPS: o.kubeAPIQPS, resyncPeriod: o.resyncPeriod, retryDelay: o.maxRetryDelay,
 		leaderElect: o.leaderElect, leaseDuration: o.leaseDuration, leaseName: o.leaseName, leaseNamespace: o.leaseNamespace,
 		metricsAddress: o.metricsAddress, probeAddress: o.healthProbeAddr, profiling: o.profiling,
 		metricsSecure: o.metricsSecure, tlsCertFile: o.tlsCertFile, tlsKeyFile: o.tlsKeyFile,
@@ -102,7 +102,7 @@ func TestParseOptions(t *testing.T) {
 		{name: "bad master", args: []string{"--master=::::"}, wantErr: `--master="::::" is not an API server address`},
 		{name: "master with another scheme", args: []string{"--master=ftp://10.0.0.1"}, wantErr: `scheme "ftp" is neither http nor https`},
 		{name: "bad namespace", args: []string{"--namespace=Team_A"}, wantErr: `--namespace="Team_A" is not a namespace name`},
-		{name: "bad lease namespace", args: []string{"--leader-elect-resource-namespace=a/b"}, wantErr: `--leader-elect-resource-namespace "a/b" is not a valid namespace name`},
+		{name: "bad lease namespace", args: []string{"--leader-elect-resource-namespace=a/b"}, wantErr: `--leader-elect-resource-namespace=a/b: not a valid namespace name`},
 		{name: "bad lease name", args: []string{"--leader-elect-resource-name="}, wantErr: "--leader-elect-resource-name must not be empty"},
 		{name: "renew deadline as long as the lease", args: []string{"--leader-elect-renew-deadline=15s"}, wantErr: "--leader-elect-renew-deadline"},
 		{name: "zero lease duration", args: []string{"--leader-elect-lease-duration=0s"}, wantErr: "--leader-elect-lease-duration"},

@@ -49,7 +49,7 @@ func runController(ctx context.Context, cfg *config) error {
 	healthz, readyz := r.checks()
 	healthz = append([]serving.Checker{serving.NamedCheck("ping", func(*http.Request) error { return nil })}, healthz...)
 	readyz = append([]serving.Checker{cfg.health}, readyz...)
-	if err := serveEndpoints(ctx, cfg, healthz, readyz); err != nil {
+	if err := serving.Start(ctx, cfg.servers, healthz, readyz); err != nil {
 		return err
 	}
 	return r.run(ctx, cfg.buildLoop)
@@ -58,7 +58,7 @@ func runController(ctx context.Context, cfg *config) error {
 // buildLoop is the one place where the controller is built: over the
 // Mydemos of factory, with cfg's clients and settings.
 func (c *config) buildLoop(ctx context.Context, factory informers.SharedInformerFactory) (func(ctx, writeCtx context.Context), error) {
-	controller, err := NewController(ctx, c.mydemoClient, factory.Crddemo().V1().Mydemos(), c.recorder, NewRetryRateLimiter(c.retryDelay))
+	controller, err := NewController(ctx, c.mydemoClient, factory.Crddemo().V1().Mydemos(), c.recorder, NewRetryRateLimiter(c.maxRetryDelay))
 	if err != nil {
 		return nil, err
 	}

@@ -1,13 +1,13 @@
 package leaderelection
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/client-go/tools/leaderelection"
 )
 
@@ -33,56 +33,55 @@ type Config struct {
 }
 
 // Validate refuses settings that client-go would refuse or that would make
-// the election misbehave, naming the command-line flag at fault.
-func (c Config) Validate() error {
+// the election misbehave, as errors on the fields under path, whose details
+// name any other field at fault by its path. The identity
+// is not checked: client-go refuses an empty one, and NewIdentity never
+// makes one.
+func (c Config) Validate(path *field.Path) field.ErrorList {
+	var errs field.ErrorList
 	if c.Name == "" {
-		return errors.New("--leader-elect-resource-name must not be empty")
-	}
-	if problems := validation.NameIsDNSSubdomain(c.Name, false); len(problems) > 0 {
-		return fmt.Errorf("--leader-elect-resource-name %q is not a valid Lease name: %s", c.Name, strings.Join(problems, "; "))
+		errs = append(errs, field.Required(path.Child("name"), "the Lease needs a name"))
+	} else if problems := validation.NameIsDNSSubdomain(c.Name, false); len(problems) > 0 {
+		errs = append(errs, field.Invalid(path.Child("name"), c.Name, "not a valid Lease name: "+strings.Join(problems, "; ")))
 	}
 	if c.Namespace == "" {
-		return errors.New("--leader-elect-resource-namespace must not be empty")
+		errs = append(errs, field.Required(path.Child("namespace"), "the Lease needs a namespace"))
+	} else if problems := validation.ValidateNamespaceName(c.Namespace, false); len(problems) > 0 {
+		errs = append(errs, field.Invalid(path.Child("namespace"), c.Namespace, "not a valid namespace name: "+strings.Join(problems, "; ")))
 	}
-	if problems := validation.ValidateNamespaceName(c.Namespace, false); len(problems) > 0 {
-		return fmt.Errorf("--leader-elect-resource-namespace %q is not a valid namespace name: %s", c.Namespace, strings.Join(problems, "; "))
-	}
-	if c.Identity == "" {
-		return errors.New("the leader election identity must not be empty")
-	}
-	for _, setting := range []struct {
-		flag  string
+	durations := []struct {
+		name  string
 		value time.Duration
-	}{
-		{"--leader-elect-lease-duration", c.LeaseDuration},
-		{"--leader-elect-renew-deadline", c.RenewDeadline},
-		{"--leader-elect-retry-period", c.RetryPeriod},
-	} {
-		if setting.value <= 0 {
-			return fmt.Errorf("%s must be positive, got %v", setting.flag, setting.value)
+	}{{"leaseDuration", c.LeaseDuration}, {"renewDeadline", c.RenewDeadline}, {"retryPeriod", c.RetryPeriod}}
+	for _, d := range durations {
+		if d.value <= 0 {
+			errs = append(errs, field.Invalid(path.Child(d.name), d.value.String(), "must be positive"))
 		}
 	}
+	if len(errs) > 0 {
+		return errs
+	}
+	leaseDuration := path.Child("leaseDuration")
+	switch {
 	// The Lease stores its duration in whole seconds, so a shorter one
 	// would read as 0 and let any standby take the lease at once.
-	if c.LeaseDuration < time.Second {
-		return fmt.Errorf("--leader-elect-lease-duration must be at least 1s, as a Lease counts whole seconds, got %v", c.LeaseDuration)
-	}
+	case c.LeaseDuration < time.Second:
+		return field.ErrorList{field.Invalid(leaseDuration, c.LeaseDuration.String(), "must be at least 1s, as a Lease counts whole seconds")}
 	// client-go writes it into the Lease as whole seconds in an int32,
 	// where a longer one wraps around.
-	if c.LeaseDuration/time.Second > math.MaxInt32 {
-		return fmt.Errorf("--leader-elect-lease-duration must be at most %v, as a Lease counts seconds in 32 bits, got %v",
-			math.MaxInt32*time.Second, c.LeaseDuration)
-	}
-	if c.RenewDeadline >= c.LeaseDuration {
-		return fmt.Errorf("--leader-elect-renew-deadline (%v) must be shorter than --leader-elect-lease-duration (%v)",
-			c.RenewDeadline, c.LeaseDuration)
+	case c.LeaseDuration/time.Second > math.MaxInt32:
+		return field.ErrorList{field.Invalid(leaseDuration, c.LeaseDuration.String(),
+			fmt.Sprintf("must be at most %v, as a Lease counts seconds in 32 bits", math.MaxInt32*time.Second))}
+	case c.RenewDeadline >= c.LeaseDuration:
+		return field.ErrorList{field.Invalid(path.Child("renewDeadline"), c.RenewDeadline.String(),
+			fmt.Sprintf("must be shorter than %s (%v)", leaseDuration, c.LeaseDuration))}
 	}
 	// client-go spaces its attempts up to JitterFactor retry periods apart
 	// and refuses a renew deadline that would not fit one such gap.
 	if longestGap := time.Duration(leaderelection.JitterFactor * float64(c.RetryPeriod)); c.RenewDeadline <= longestGap {
-		return fmt.Errorf("--leader-elect-retry-period (%v) is too long for --leader-elect-renew-deadline (%v): "+
-			"client-go needs the renew deadline to exceed %v times the retry period (%v)",
-			c.RetryPeriod, c.RenewDeadline, leaderelection.JitterFactor, longestGap)
+		return field.ErrorList{field.Invalid(path.Child("retryPeriod"), c.RetryPeriod.String(),
+			fmt.Sprintf("too long for %s (%v): client-go needs the renew deadline to exceed %v times the retry period (%v)",
+				path.Child("renewDeadline"), c.RenewDeadline, leaderelection.JitterFactor, longestGap))}
 	}
 	return nil
 }

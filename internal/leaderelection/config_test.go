@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // validConfig has kube-controller-manager's default durations.
@@ -22,8 +24,8 @@ func TestValidateAcceptsGoodConfigs(t *testing.T) {
 	shortest := validConfig()
 	shortest.LeaseDuration, shortest.RenewDeadline, shortest.RetryPeriod = time.Second, 500*time.Millisecond, 100*time.Millisecond
 	for _, cfg := range []Config{validConfig(), shortest} {
-		if err := cfg.Validate(); err != nil {
-			t.Errorf("Validate(%+v) = %v, want nil", cfg, err)
+		if errs := cfg.Validate(field.NewPath("election")); len(errs) > 0 {
+			t.Errorf("Validate(%+v) = %v, want none", cfg, errs)
 		}
 	}
 }
@@ -35,42 +37,40 @@ func TestValidateRefusesBadConfigs(t *testing.T) {
 		want   string
 	}{
 		{"no lease name", func(c *Config) { c.Name = "" },
-			"--leader-elect-resource-name must not be empty"},
+			"election.name: Required value: the Lease needs a name"},
 		{"a lease name that is no object name", func(c *Config) { c.Name = "Crd_Demo" },
-			`--leader-elect-resource-name "Crd_Demo" is not a valid Lease name: a lowercase RFC 1123 subdomain must consist of`},
+			`election.name: Invalid value: "Crd_Demo": not a valid Lease name: a lowercase RFC 1123 subdomain must consist of`},
 		{"no namespace", func(c *Config) { c.Namespace = "" },
-			"--leader-elect-resource-namespace must not be empty"},
+			"election.namespace: Required value: the Lease needs a namespace"},
 		{"a namespace that is no namespace name", func(c *Config) { c.Namespace = "crddemo.system" },
-			`--leader-elect-resource-namespace "crddemo.system" is not a valid namespace name: must not contain dots`},
-		{"no identity", func(c *Config) { c.Identity = "" },
-			"the leader election identity must not be empty"},
+			`election.namespace: Invalid value: "crddemo.system": not a valid namespace name: must not contain dots`},
 		{"a zero lease duration", func(c *Config) { c.LeaseDuration = 0 },
-			"--leader-elect-lease-duration must be positive, got 0s"},
+			"election.leaseDuration: Invalid value: \"0s\": must be positive"},
 		{"a negative renew deadline", func(c *Config) { c.RenewDeadline = -time.Second },
-			"--leader-elect-renew-deadline must be positive, got -1s"},
+			"election.renewDeadline: Invalid value: \"-1s\": must be positive"},
 		{"a zero retry period", func(c *Config) { c.RetryPeriod = 0 },
-			"--leader-elect-retry-period must be positive, got 0s"},
+			"election.retryPeriod: Invalid value: \"0s\": must be positive"},
 		{"a lease shorter than the second a Lease counts in", func(c *Config) {
 			c.LeaseDuration, c.RenewDeadline, c.RetryPeriod = 900*time.Millisecond, 500*time.Millisecond, 100*time.Millisecond
-		}, "--leader-elect-lease-duration must be at least 1s, as a Lease counts whole seconds, got 900ms"},
+		}, "election.leaseDuration: Invalid value: \"900ms\": must be at least 1s, as a Lease counts whole seconds"},
 		{"a renew deadline as long as the lease", func(c *Config) { c.RenewDeadline = 15 * time.Second },
-			"--leader-elect-renew-deadline (15s) must be shorter than --leader-elect-lease-duration (15s)"},
+			"election.renewDeadline: Invalid value: \"15s\": must be shorter than election.leaseDuration (15s)"},
 		{"a renew deadline longer than the lease", func(c *Config) { c.RenewDeadline = 20 * time.Second },
-			"--leader-elect-renew-deadline (20s) must be shorter than --leader-elect-lease-duration (15s)"},
+			"election.renewDeadline: Invalid value: \"20s\": must be shorter than election.leaseDuration (15s)"},
 		{"a retry period as long as the renew deadline", func(c *Config) { c.RetryPeriod = 10 * time.Second },
-			"--leader-elect-retry-period (10s) is too long for --leader-elect-renew-deadline (10s): " +
+			"election.retryPeriod: Invalid value: \"10s\": too long for election.renewDeadline (10s): " +
 				"client-go needs the renew deadline to exceed 1.2 times the retry period (12s)"},
 		{"a retry period whose jitter reaches the renew deadline", func(c *Config) { c.RetryPeriod = 9 * time.Second },
-			"--leader-elect-retry-period (9s) is too long for --leader-elect-renew-deadline (10s): " +
+			"election.retryPeriod: Invalid value: \"9s\": too long for election.renewDeadline (10s): " +
 				"client-go needs the renew deadline to exceed 1.2 times the retry period (10.8s)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := validConfig()
 			tt.change(&cfg)
-			err := cfg.Validate()
-			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
-				t.Errorf("Validate() = %v, want %s", err, tt.want)
+			errs := cfg.Validate(field.NewPath("election"))
+			if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), tt.want) {
+				t.Errorf("Validate() = %v, want one error %s", errs, tt.want)
 			}
 		})
 	}

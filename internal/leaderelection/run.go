@@ -30,7 +30,7 @@ var ErrLeaseLost = errors.New("lost the leader lease")
 // election, telling that apart from client-go giving up the lease itself.
 var errElectionStopped = errors.New("leader election stopped")
 
-// Run campaigns for the Lease that cfg names until it acquires it or ctx is
+// Run campaigns for the Lease that cfg, as validated, names until it acquires it or ctx is
 // done, then runs lead. A standby returns nil as soon as ctx is done.
 //
 // lead gets two contexts. It should stop starting work when ctx is done:
@@ -56,9 +56,6 @@ var errElectionStopped = errors.New("leader election stopped")
 // report a new leader.
 func Run(ctx context.Context, leases coordinationv1client.LeasesGetter, cfg Config,
 	watchdog *leaderelection.HealthzAdaptor, lead func(ctx, writeCtx context.Context)) error {
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("starting leader election: %w", err)
-	}
 	lease := cfg.Namespace + "/" + cfg.Name
 	logger := klog.FromContext(ctx).WithValues("lease", lease)
 

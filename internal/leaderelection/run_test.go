@@ -322,13 +322,15 @@ func TestRunReleasesTheLeaseWhenLeadReturnsOnItsOwn(t *testing.T) {
 	}
 }
 
+// TestRunRefusesABadConfig: Run leaves validation to its caller, and
+// client-go's refusal of what slipped past still comes back as an error.
 func TestRunRefusesABadConfig(t *testing.T) {
 	cfg := testConfig("bad", "alpha")
 	cfg.RenewDeadline = cfg.LeaseDuration
 	err := Run(t.Context(), fakeleases.NewClientset(nil).CoordinationV1(), cfg, nil, func(_, _ context.Context) {
 		t.Error("lead was called despite a bad config")
 	})
-	want := "starting leader election: --leader-elect-renew-deadline (1s) must be shorter than --leader-elect-lease-duration (1s)"
+	want := "starting leader election for lease crddemo-system/bad: leaseDuration must be greater than renewDeadline"
 	if err == nil || err.Error() != want {
 		t.Errorf("Run with a bad config = %v, want %s", err, want)
 	}

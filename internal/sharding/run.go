@@ -30,10 +30,12 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	"k8s.io/klog/v2"
 
 	"github.com/domac/crddemo/internal/leaderelection"
+	"github.com/domac/crddemo/internal/shard"
 )
 
 // Config says how many shards there are and how the replicas share them.
@@ -43,6 +45,16 @@ type Config struct {
 	Election leaderelection.Config
 	// Shards is how many shards the hash space is split into.
 	Shards int
+}
+
+// Validate refuses a config that Run cannot run, as errors on its fields:
+// the election's under "election", the count of shards as "shards".
+func (c Config) Validate() field.ErrorList {
+	errs := c.Election.Validate(field.NewPath("election"))
+	if c.Shards < 1 || c.Shards > shard.MaxShards {
+		errs = append(errs, field.Invalid(field.NewPath("shards"), c.Shards, fmt.Sprintf("must be from 1 to %d", shard.MaxShards)))
+	}
+	return errs
 }
 
 // Work runs the work of one owned shard until ctx is done, sending its
@@ -58,15 +70,9 @@ func ShardLeaseName(group string, shard, shards int) string {
 }
 
 // Run takes part in sharing cfg.Shards shards among the replicas until ctx is
-// done, running work for each shard this replica owns. It returns once every
+// done, running work for each shard this replica owns; cfg is validated. It returns once every
 // shard's work has returned and its Lease has been released.
 func Run(ctx context.Context, leases coordinationv1client.LeasesGetter, cfg Config, work Work) error {
-	if cfg.Shards < 1 {
-		return fmt.Errorf("--shards must be at least 1, got %d", cfg.Shards)
-	}
-	if err := cfg.Election.Validate(); err != nil {
-		return fmt.Errorf("starting to share shards: %w", err)
-	}
 	logger := klog.FromContext(ctx).WithValues("shards", cfg.Shards)
 	ctx = klog.NewContext(ctx, logger)
 	election := cfg.Election

@@ -16,6 +16,7 @@ import (
 
 	"github.com/domac/crddemo/internal/fakeleases"
 	"github.com/domac/crddemo/internal/leaderelection"
+	"github.com/domac/crddemo/internal/shard"
 )
 
 // waitLimit bounds every wait in these tests; with testConfig's durations,
@@ -164,5 +165,24 @@ func TestFairShare(t *testing.T) {
 		if got := fairShare(tt.shards, tt.live); got != tt.want {
 			t.Errorf("fairShare(%d shards, %d live) = %d, want %d", tt.shards, tt.live, got, tt.want)
 		}
+	}
+}
+
+func TestValidateNamesTheFieldAtFault(t *testing.T) {
+	for shards, want := range map[int]string{
+		0:                   "shards: Invalid value: 0: must be from 1 to 256",
+		shard.MaxShards + 1: "shards: Invalid value: 257: must be from 1 to 256",
+	} {
+		if errs := testConfig("alpha", shards).Validate(); errs.ToAggregate() == nil || errs.ToAggregate().Error() != want {
+			t.Errorf("Validate() with %d shards = %v, want %s", shards, errs, want)
+		}
+	}
+	bad := testConfig("alpha", 4)
+	bad.Election.RetryPeriod = 0
+	if errs := bad.Validate(); len(errs) != 1 || errs[0].Field != "election.retryPeriod" {
+		t.Errorf("Validate() with no retry period = %v, want one error on election.retryPeriod", errs)
+	}
+	if errs := testConfig("alpha", shard.MaxShards).Validate(); len(errs) > 0 {
+		t.Errorf("Validate() of a good config = %v, want none", errs)
 	}
 }
