@@ -45,7 +45,7 @@ func TestBadInputIsOneReadableError(t *testing.T) {
 		{"bad bind address", []string{"--metrics-bind-address=8080"}, 2, "crddemo: --metrics-bind-address: "},
 		{"unknown logging format", []string{"--logging-format=xml"}, 2, `crddemo: --logging-format must be text or json, got "xml"`},
 		{"renew deadline not shorter than the lease", []string{"--leader-elect", "--leader-elect-renew-deadline=20s"}, 2,
-			"crddemo: --leader-elect-renew-deadline (20s) must be shorter than --leader-elect-lease-duration (15s)"},
+			"crddemo: --leader-elect-renew-deadline=20s: must be shorter than --leader-elect-lease-duration (15s)"},
 		{"JSON logs with a klog-only flag", []string{"--logging-format=json", "--log_file=/tmp/x"}, 2,
 			"crddemo: --logging-format=json ignores -log_file, which only the text format honours"},
 		{"missing kubeconfig", []string{"--kubeconfig=/no/such/kubeconfig"}, 1,
