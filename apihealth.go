@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/component-base/metrics"
 	"k8s.io/klog/v2"
 )
@@ -75,13 +72,13 @@ func (h *apiHealth) Check(*http.Request) error {
 	return nil
 }
 
-// guard runs call, an informer's list or watch. While it fails with a
-// problem that only a change outside crddemo can fix (an unreachable API
-// server, rejected credentials, a missing permission or CRD), guard reports
-// it and tries again every apiRetryInterval until it works or ctx ends.
-// Waiting here rather than failing keeps client-go's reflector out of its
-// own backoff, which grows to a minute, so that syncing resumes within a
-// second or two of the API coming back.
+// guard runs call, an informer's list or watch. While it fails because the
+// API cannot be used (apiUnusable), guard reports it and tries again every
+// apiRetryInterval until it works or ctx ends. This is the one retry outside
+// the workqueue, for the informer alone: client-go's reflector would back
+// off for up to a minute, and TestFaultAPIServerRestartMidBurst and
+// TestFaultCRDDeletedAndRecreated need syncing to resume within seconds of
+// the API coming back.
 func guard[T any](ctx context.Context, h *apiHealth, call func(context.Context) (T, error)) (T, error) {
 	for {
 		result, err := call(ctx)
@@ -89,7 +86,7 @@ func guard[T any](ctx context.Context, h *apiHealth, call func(context.Context) 
 			h.recovered(ctx)
 			return result, nil
 		}
-		if ctx.Err() != nil || !isAPIProblem(err) {
+		if ctx.Err() != nil || !apiUnusable(err) {
 			return result, err
 		}
 		h.report(ctx, err)
@@ -143,14 +140,4 @@ func (h *apiHealth) recovered(ctx context.Context) {
 	}
 	h.problem = nil
 	klog.FromContext(ctx).Info("The Mydemo API is now available", "host", h.host)
-}
-
-// isAPIProblem reports whether err means that the Mydemo API cannot be used
-// at all until something outside crddemo changes, as opposed to a failure
-// of one request (a conflict, an expired resourceVersion) that a retry fixes.
-func isAPIProblem(err error) bool {
-	var netErr net.Error
-	return apierrors.IsNotFound(err) || apierrors.IsUnauthorized(err) || apierrors.IsForbidden(err) ||
-		apierrors.IsServiceUnavailable(err) || utilnet.IsConnectionRefused(err) || utilnet.IsConnectionReset(err) ||
-		utilnet.IsProbableEOF(err) || errors.As(err, &netErr)
 }

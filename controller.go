@@ -237,11 +237,13 @@ func (c *Controller) handleErr(logger klog.Logger, key cache.ObjectName, err err
 		logger.V(2).Info("Mydemo changed during its sync; will retry", "err", err, "retries", retries)
 		return
 	}
+	// apiUnusable tells the reader whether the API server, not this
+	// Mydemo, is the problem.
 	if retries < loggedFirstFailures || retries%loggedFailureEvery == 0 {
-		logger.Error(err, "Error syncing mydemo; will retry", "retries", retries)
+		logger.Error(err, "Error syncing mydemo; will retry", "retries", retries, "apiUnusable", apiUnusable(err))
 		return
 	}
-	logger.V(2).Info("Error syncing mydemo; will retry", "err", err, "retries", retries)
+	logger.V(2).Info("Error syncing mydemo; will retry", "err", err, "retries", retries, "apiUnusable", apiUnusable(err))
 }
 
 // syncMydemo brings one Mydemo in line: a Mydemo that is in the cache is

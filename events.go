@@ -9,11 +9,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	utilnet "k8s.io/apimachinery/pkg/util/net"
-	"k8s.io/apimachinery/pkg/util/wait"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/record"
-	"k8s.io/client-go/util/retry"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
@@ -48,14 +45,7 @@ type apiEventRecorder struct {
 	// events of several replicas tell which one wrote them.
 	instance   string
 	correlator *record.EventCorrelator
-	// backoff spaces the tries of one event write that failed for a reason
-	// that may pass, such as a dropped connection or an overloaded server.
-	backoff wait.Backoff
 }
-
-// eventWriteBackoff tries a failing event write 3 times within about a
-// second; after that the sync fails and the workqueue retries it.
-var eventWriteBackoff = wait.Backoff{Steps: 3, Duration: 100 * time.Millisecond, Factor: 3, Jitter: 0.2}
 
 func newAPIEventRecorder(events typedcorev1.EventsGetter, host, instance string) *apiEventRecorder {
 	return &apiEventRecorder{
@@ -63,7 +53,6 @@ func newAPIEventRecorder(events typedcorev1.EventsGetter, host, instance string)
 		host:       host,
 		instance:   instance,
 		correlator: record.NewEventCorrelator(clock.RealClock{}),
-		backoff:    eventWriteBackoff,
 	}
 }
 
@@ -84,11 +73,11 @@ func (r *apiEventRecorder) Event(ctx context.Context, demo *crddemov1.Mydemo, ev
 		observeEventWrite("filtered")
 		return nil
 	}
-	var written *corev1.Event
-	err = retry.OnError(r.backoff, isTransient, func() error {
-		written, err = r.write(ctx, correlated)
-		return err
-	})
+	// A failed write fails the sync, which the workqueue retries. The
+	// correlator has counted this try already, so the retry raises the
+	// count of the Event that this one may have created, unseen, instead
+	// of creating a second.
+	written, err := r.write(ctx, correlated)
 	if err != nil {
 		observeEventWrite("error")
 		return fmt.Errorf("writing the %s event of mydemo %s: %w", reason, klog.KObj(demo), err)
@@ -123,13 +112,4 @@ func (r *apiEventRecorder) write(ctx context.Context, correlated *record.EventCo
 		observeEventWrite("created")
 	}
 	return written, err
-}
-
-// isTransient reports whether a failed API call may work if simply tried
-// again: not for a refusal (403, 422), but for a lost connection or an API
-// server that is busy or restarting.
-func isTransient(err error) bool {
-	return apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err) ||
-		apierrors.IsServiceUnavailable(err) || apierrors.IsInternalError(err) || utilnet.IsConnectionRefused(err) ||
-		utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -100,24 +99,47 @@ func TestAPIEventRecorderAggregatesRepeats(t *testing.T) {
 	}
 }
 
-func TestAPIEventRecorderRetriesTransientFailures(t *testing.T) {
+// TestAPIEventRecorderLeavesRetriesToTheWorkqueue: a failed write is tried
+// once and fails the sync; the sync's retry writes the event, and a write
+// whose answer was lost is counted on the Event it created, not created
+// again.
+func TestAPIEventRecorderLeavesRetriesToTheWorkqueue(t *testing.T) {
 	client := kubefake.NewSimpleClientset()
 	var tries int
-	client.PrependReactor("create", "events", func(k8stesting.Action) (bool, runtime.Object, error) {
-		if tries++; tries < 3 {
+	client.PrependReactor("create", "events", func(action k8stesting.Action) (bool, runtime.Object, error) {
+		switch tries++; tries {
+		case 1:
 			return true, nil, apierrors.NewServiceUnavailable("restarting")
+		case 2:
+			// Created, but the answer is lost on the way back.
+			event := action.(k8stesting.CreateAction).GetObject().(*corev1.Event)
+			if err := client.Tracker().Create(corev1.SchemeGroupVersion.WithResource("events"), event, event.Namespace); err != nil {
+				t.Fatal(err)
+			}
+			return true, nil, errors.New("read: connection reset by peer")
 		}
 		return false, nil, nil
 	})
 	recorder := newAPIEventRecorder(client.CoreV1(), "node-1", "node-1_abc")
-	recorder.backoff.Duration = time.Millisecond
 	_, ctx := ktesting.NewTestContext(t)
+	demo := newMydemo("example-mydemo", 1)
 
-	if err := recorder.Event(ctx, newMydemo("example-mydemo", 1), corev1.EventTypeNormal, synced.Reason, synced.Message); err != nil {
-		t.Fatalf("Event after two transient failures: %v", err)
+	for try, wantErr := range []bool{true, true, false} {
+		err := recorder.Event(ctx, demo, corev1.EventTypeNormal, synced.Reason, synced.Message)
+		if (err != nil) != wantErr {
+			t.Fatalf("Event, try %d = %v, want an error: %v", try+1, err, wantErr)
+		}
 	}
-	if tries != 3 {
-		t.Errorf("%d tries, want 3", tries)
+	if tries != 2 {
+		t.Errorf("%d creates, want 2: one per sync, and none after the lost answer", tries)
+	}
+	events, err := client.CoreV1().Events("default").List(t.Context(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The correlator counts every try, the one that created nothing too.
+	if len(events.Items) != 1 || events.Items[0].Count != 3 {
+		t.Errorf("%d Events (%+v), want one, counted three times", len(events.Items), events.Items)
 	}
 }
 
