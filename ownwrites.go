@@ -24,6 +24,12 @@ import (
 //
 // It lives in memory only: after a restart an event whose status write had
 // failed is written once more.
+//
+// client-go's Store.LastStoreSyncResourceVersion (KEP-5647) could tell
+// cacheIsBehind from the store as a whole, but it answers only while
+// client-go's AtomicFIFO feature gate is on (beta), remembers nothing per
+// generation for hasEvent, and without observe this map would keep an
+// entry for every Mydemo ever synced.
 type ownWrites struct {
 	mu    sync.Mutex
 	byKey map[cache.ObjectName]ownWrite

@@ -149,10 +149,42 @@ func TestRestrictFiltersWatchEvents(t *testing.T) {
 	}
 }
 
+// TestRestrictWithoutUnhonoured: with no one to tell, Restrict still drops
+// what the server sends from outside the range, from lists and watches.
 func TestRestrictWithoutUnhonoured(t *testing.T) {
-	all, _, _ := configMaps(20, Split(2)[0])
-	server := &fakeServer{objects: all}
-	if _, err := Restrict(server.listWatch(), Split(2)[0], nil).ListWithContext(context.Background(), metav1.ListOptions{}); err != nil {
+	r := Split(2)[0]
+	all, in, out := configMaps(20, r)
+	if len(in) == 0 || len(out) == 0 {
+		t.Fatalf("want ConfigMaps on both sides of %v, got %d in and %d out", r, len(in), len(out))
+	}
+	server := &fakeServer{objects: all, watcher: watch.NewFakeWithChanSize(len(all), false)}
+	lw := Restrict(server.listWatch(), r, nil)
+
+	obj, err := lw.ListWithContext(context.Background(), metav1.ListOptions{})
+	if err != nil {
 		t.Fatal(err)
+	}
+	var listed []string
+	for _, cm := range obj.(*corev1.ConfigMapList).Items {
+		listed = append(listed, cm.Name)
+	}
+	if !reflect.DeepEqual(listed, in) {
+		t.Errorf("list holds %v, want only those in %v: %v", listed, r, in)
+	}
+
+	w, err := lw.WatchWithContext(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range all {
+		server.watcher.Add(&all[i])
+	}
+	server.watcher.Stop()
+	var watched []string
+	for e := range w.ResultChan() {
+		watched = append(watched, e.Object.(*corev1.ConfigMap).Name)
+	}
+	if !reflect.DeepEqual(watched, in) {
+		t.Errorf("watch passed %v, want only those in %v: %v", watched, r, in)
 	}
 }

@@ -144,17 +144,29 @@ func TestReplicasShareTheShardsFairly(t *testing.T) {
 	}
 }
 
+// TestOneShardIsOneLeader: of two replicas sharing one shard, one takes it
+// and keeps it; the other never runs it meanwhile, which o.work would
+// report, nor takes it over.
 func TestOneShardIsOneLeader(t *testing.T) {
 	client := fakeleases.NewClientset(nil)
 	o := newOwners(t)
 	startReplica(t, client, o, "a", 1)
 	startReplica(t, client, o, "b", 1)
+	var first map[string]int
 	err := wait.PollUntilContextTimeout(t.Context(), 20*time.Millisecond, waitLimit, true, func(context.Context) (bool, error) {
-		counts := o.counts()
-		return counts["a"]+counts["b"] == 1, nil
+		first = o.counts()
+		return len(first) == 1, nil
 	})
 	if err != nil {
 		t.Fatalf("shards run: %v, want one replica running the one shard", o.counts())
+	}
+	// Several lease durations, in which a second owner would show: the
+	// other replica's retries, and a lease that was not renewed, expire.
+	hold := 3 * testConfig("", 1).Election.LeaseDuration
+	for deadline := time.Now().Add(hold); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if now := o.counts(); !maps.Equal(now, first) {
+			t.Fatalf("shards run: %v after %v, want %v throughout %v", now, first, first, hold)
+		}
 	}
 }
 
