@@ -21,24 +21,10 @@ import (
 	listers "github.com/domac/crddemo/pkg/client/listers/crddemo/v1"
 )
 
-const (
-	// syncTimeout bounds one sync, so that a hung API call cannot keep a
-	// worker, or a graceful shutdown, waiting forever. With leader election
-	// the lease bounds it sooner (see Run).
-	syncTimeout = 30 * time.Second
-
-	// firstRetryDelay is the backoff after a key's first failure; it doubles
-	// with each further failure up to --max-retry-delay.
-	firstRetryDelay = 5 * time.Millisecond
-
-	// loggedFirstFailures and loggedFailureEvery keep the log readable while
-	// a key keeps failing: its first failures are logged, then one in every
-	// loggedFailureEvery (with the default --max-retry-delay of 2 minutes,
-	// one line every 20 minutes). -v=2 logs every failure, and
-	// crddemo_syncs_total{result="error"} counts them all.
-	loggedFirstFailures = 3
-	loggedFailureEvery  = 10
-)
+// syncTimeout bounds one sync, so that a hung API call cannot keep a
+// worker, or a graceful shutdown, waiting forever. With leader election the
+// lease bounds it sooner (see Run).
+const syncTimeout = 30 * time.Second
 
 // Controller watches Mydemo objects and syncs each one: it logs it, records a
 // Synced event and reports what it observed in the object's status.
@@ -212,18 +198,8 @@ func (c *Controller) processNextWorkItem(ctx, writeCtx context.Context) bool {
 	return true
 }
 
-// NewRetryRateLimiter spaces the retries of a key whose sync keeps failing:
-// firstRetryDelay, doubling up to maxDelay, then every maxDelay for as long
-// as it fails, so that no object is ever given up. Unlike client-go's default
-// controller rate limiter it has no overall bucket of 10 retries a second: a
-// backlog of failed keys drains as fast as --kube-api-qps lets the requests
-// through.
-func NewRetryRateLimiter(maxDelay time.Duration) workqueue.TypedRateLimiter[cache.ObjectName] {
-	return workqueue.NewTypedItemExponentialFailureRateLimiter[cache.ObjectName](firstRetryDelay, maxDelay)
-}
-
 // handleErr forgets a key that synced and retries one that failed, with a
-// per-key exponential backoff, for as long as it fails.
+// per-key exponential backoff (retries.go), for as long as it fails.
 func (c *Controller) handleErr(logger klog.Logger, key cache.ObjectName, err error) {
 	if err == nil {
 		c.queue.Forget(key)
@@ -231,19 +207,7 @@ func (c *Controller) handleErr(logger klog.Logger, key cache.ObjectName, err err
 	}
 	retries := c.queue.NumRequeues(key)
 	c.queue.AddRateLimited(key)
-	if apierrors.IsConflict(err) {
-		// The Mydemo changed after the cache saw it: the retry syncs what
-		// it is now, which is nothing for the log to worry about.
-		logger.V(2).Info("Mydemo changed during its sync; will retry", "err", err, "retries", retries)
-		return
-	}
-	// apiUnusable tells the reader whether the API server, not this
-	// Mydemo, is the problem.
-	if retries < loggedFirstFailures || retries%loggedFailureEvery == 0 {
-		logger.Error(err, "Error syncing mydemo; will retry", "retries", retries, "apiUnusable", apiUnusable(err))
-		return
-	}
-	logger.V(2).Info("Error syncing mydemo; will retry", "err", err, "retries", retries, "apiUnusable", apiUnusable(err))
+	logRetry(logger, err, retries)
 }
 
 // syncMydemo brings one Mydemo in line: a Mydemo that is in the cache is
