@@ -24,7 +24,7 @@ KUBECTL ?= bin/kubectl
 VULNDB ?=
 
 .DEFAULT_GOAL := all
-.PHONY: all build test test-alerts check fmt-check vet vulncheck codegen verify-codegen testbin promtool image deploy undeploy kubectl-bin demo bench local-cluster clean help
+.PHONY: all build test test-alerts docs-check check fmt-check vet vulncheck codegen verify-codegen testbin promtool image deploy undeploy kubectl-bin demo bench local-cluster clean help
 
 all: test build ## Check, test (unit and integration) and build releases/crddemo.
 
@@ -34,8 +34,11 @@ build: ## Build the controller into releases/crddemo.
 # The integration tests skip themselves under plain `go test` when bin/ is
 # empty; CRDDEMO_REQUIRE_CONTROL_PLANE makes them fail instead, so that this
 # target never passes without running them.
-test: check vulncheck test-alerts build testbin ## Run govulncheck, the alert rules' tests, and the unit and integration tests against a real kube-apiserver and etcd.
+test: check vulncheck test-alerts build docs-check testbin ## Run govulncheck, the alert rules' tests, and the unit and integration tests against a real kube-apiserver and etcd.
 	CRDDEMO_REQUIRE_CONTROL_PLANE=1 CRDDEMO_BINARY=$(CURDIR)/$(BINARY) $(GO) test -race -count=1 ./...
+
+docs-check: build ## Check that docs/ names every flag of --help and that every relative link in the pages resolves.
+	$(GO) run ./hack/docscheck --crddemo=$(BINARY)
 
 test-alerts: promtool ## Run promtool's unit tests of the alerts in deploy/monitoring (deploy/monitoring/alerts_test.yaml).
 	hack/test-alerts.sh
