@@ -24,25 +24,11 @@ type crddemoProcess struct {
 // startCrddemo runs the crddemo binary at path against kubeconfig, with
 // flags after the bench's own.
 func startCrddemo(path, kubeconfig string, flags []string) (*crddemoProcess, error) {
-	metrics, err := harness.FreeLocalAddress()
+	c, err := harness.StartCrddemo(path, append([]string{"--kubeconfig=" + kubeconfig}, flags...), process.Options{})
 	if err != nil {
 		return nil, err
 	}
-	probes, err := harness.FreeLocalAddress()
-	if err != nil {
-		return nil, err
-	}
-	args := append([]string{
-		"--kubeconfig=" + kubeconfig,
-		"--metrics-bind-address=" + metrics,
-		"--metrics-secure=false",
-		"--health-probe-bind-address=" + probes,
-	}, flags...)
-	proc, err := process.Start(path, args, process.Options{})
-	if err != nil {
-		return nil, err
-	}
-	return &crddemoProcess{proc: proc, metrics: metrics}, nil
+	return &crddemoProcess{proc: c.Process, metrics: c.Metrics}, nil
 }
 
 // usage is what crddemo has used so far.

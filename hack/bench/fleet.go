@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
+	"github.com/domac/crddemo/internal/harness"
 	"github.com/domac/crddemo/internal/sharding"
 )
 
@@ -35,12 +36,6 @@ const (
 	// cluster, passed explicitly because the bench names the Leases.
 	leaseGroup     = "crddemo"
 	leaseNamespace = metav1.NamespaceDefault
-	// The integration tests' timings rather than the defaults (15 s, 10 s,
-	// 2 s): a replica notices a freed Lease 1 to 2.2 retry periods later,
-	// which the cold phase times.
-	leaseDuration = 4 * time.Second
-	renewDeadline = 2 * time.Second
-	retryPeriod   = 500 * time.Millisecond
 	// benchHolder is the holder of the shards' Leases while the bench holds
 	// them; the replicas see a live Lease and wait.
 	benchHolder = "crddemo-bench"
@@ -50,20 +45,19 @@ const (
 )
 
 // leaderElection describes the replicas' Lease timings, for the report.
-var leaderElection = fmt.Sprintf("lease %v, renew %v, retry %v", leaseDuration, renewDeadline, retryPeriod)
+// The timings are the integration tests' (harness.LeaderElectionFlags)
+// rather than the defaults: a replica notices a freed Lease 1 to 2.2 retry
+// periods later, which the cold phase times.
+var leaderElection = fmt.Sprintf("lease %v, renew %v, retry %v", harness.LeaseDuration, harness.RenewDeadline, harness.RetryPeriod)
 
 // shardingFlags are the crddemo flags that make a replica of a fleet
 // sharing shards shards.
 func shardingFlags(shards int) []string {
-	return []string{
-		"--leader-elect",
-		"--shards=" + strconv.Itoa(shards),
-		"--leader-elect-lease-duration=" + leaseDuration.String(),
-		"--leader-elect-renew-deadline=" + renewDeadline.String(),
-		"--leader-elect-retry-period=" + retryPeriod.String(),
-		"--leader-elect-resource-name=" + leaseGroup,
-		"--leader-elect-resource-namespace=" + leaseNamespace,
-	}
+	return append(harness.LeaderElectionFlags(),
+		"--shards="+strconv.Itoa(shards),
+		"--leader-elect-resource-name="+leaseGroup,
+		"--leader-elect-resource-namespace="+leaseNamespace,
+	)
 }
 
 // holdShardLeases takes every shard's Lease for the bench, for longer than
@@ -119,7 +113,7 @@ func waitMembers(ctx context.Context, kube kubernetes.Interface, replicas int) e
 			return fmt.Errorf("waiting for %d replicas to join, %d have: %w", replicas, len(list.Items), err)
 		}
 	}
-	return sleep(ctx, 2*retryPeriod)
+	return sleep(ctx, 2*harness.RetryPeriod)
 }
 
 // waitShardsOwned waits until the replicas own every one of shards between

@@ -104,17 +104,14 @@ func run(crddemo string, timeout time.Duration) (err error) {
 	if err != nil {
 		return err
 	}
-	probes, err := harness.FreeLocalAddress()
-	if err != nil {
-		return err
-	}
-	d := &demo{cp: cp, client: client, root: root, probes: probes, timeout: timeout}
+	d := &demo{cp: cp, client: client, root: root, timeout: timeout}
 	say("Starting crddemo before its CRD exists: its informer cannot list Mydemos yet")
-	d.ctrl, err = process.Start(crddemo, []string{"--kubeconfig=" + cp.KubeconfigPath, "--health-probe-bind-address=" + probes},
+	ctrl, err := harness.StartCrddemo(crddemo, []string{"--kubeconfig=" + cp.KubeconfigPath},
 		process.Options{Echo: os.Stdout, Prefix: "crddemo| "})
 	if err != nil {
 		return err
 	}
+	d.ctrl, d.probes = ctrl.Process, ctrl.Probes
 	defer d.ctrl.Stop(stopGrace)
 
 	if err := d.steps(ctx); err != nil {

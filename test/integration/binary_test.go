@@ -145,14 +145,14 @@ func TestUnreachableAPIServerIsRetried(t *testing.T) {
 	crddemo := startCrddemo(t, isolatedEnv(t), "--master=https://127.0.0.1:1")
 	crddemo.waitForLog(t, "Cannot reach the Kubernetes API server; will keep retrying", "connection refused")
 
-	if code, body := getWhenServing(t, crddemo.probes, "/readyz"); code != http.StatusInternalServerError ||
+	if code, body := getWhenServing(t, crddemo.Probes, "/readyz"); code != http.StatusInternalServerError ||
 		!strings.Contains(body, "[-]mydemo-api failed") {
 		t.Errorf("/readyz = %d %q, want 500 naming the mydemo-api check", code, body)
 	}
 	// Failed requests are counted with code "<error>": their number grows
 	// while crddemo keeps trying.
 	failed := func() float64 {
-		m, err := harness.Scrape(t.Context(), crddemo.metrics)
+		m, err := harness.Scrape(t.Context(), crddemo.Metrics)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -96,7 +96,7 @@ func createThroughOutage(ctx context.Context, client clientset.Interface, prefix
 // fault of the given length: retries back off, so there is no storm.
 func reportFailedRequests(t *testing.T, crddemo *crddemoProcess, fault time.Duration) {
 	t.Helper()
-	m, err := harness.Scrape(t.Context(), crddemo.metrics)
+	m, err := harness.Scrape(t.Context(), crddemo.Metrics)
 	if err != nil {
 		t.Fatal(err)
 	}

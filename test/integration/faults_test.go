@@ -146,7 +146,7 @@ func TestFaultCRDDeletedAndRecreated(t *testing.T) {
 func waitUnready(t *testing.T, crddemo *crddemoProcess) {
 	t.Helper()
 	err := wait.PollUntilContextTimeout(t.Context(), pollInterval, waitTimeout, true, func(ctx context.Context) (bool, error) {
-		code, _, err := harness.Probe(ctx, crddemo.probes, "/readyz")
+		code, _, err := harness.Probe(ctx, crddemo.Probes, "/readyz")
 		return err == nil && code != 200, nil
 	})
 	if err != nil {
@@ -194,7 +194,7 @@ func TestFaultConflictingWriters(t *testing.T) {
 		}
 	}
 	requireNoneLost(t, client, kube, ended, "conflicting writers")
-	m, err := harness.Scrape(t.Context(), crddemo.metrics)
+	m, err := harness.Scrape(t.Context(), crddemo.Metrics)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,20 +17,9 @@ import (
 	testcontrolplane "github.com/domac/crddemo/test/controlplane"
 )
 
-// Leader election timings for the test: short, so that a SIGKILLed leader's
-// lease runs out in seconds, and still in the proportions of the defaults.
-const (
-	testLeaseDuration = 4 * time.Second
-	testRenewDeadline = 2 * time.Second
-	testRetryPeriod   = 500 * time.Millisecond
-)
-
-var leaderElectionArgs = []string{
-	"--leader-elect",
-	"--leader-elect-lease-duration=" + testLeaseDuration.String(),
-	"--leader-elect-renew-deadline=" + testRenewDeadline.String(),
-	"--leader-elect-retry-period=" + testRetryPeriod.String(),
-}
+// leaderElectionArgs turn leader election on with the short timings that
+// the tests and the bench share.
+var leaderElectionArgs = harness.LeaderElectionFlags()
 
 // TestLeaderElectionFailover runs crddemo replicas side by side: only the
 // leader writes, a SIGTERMed leader hands over at once, a SIGKILLed one once
@@ -75,7 +64,7 @@ func TestLeaderElectionFailover(t *testing.T) {
 	secondID := waitLeaseHolderChange(t, kube, metav1.NamespaceDefault, firstID)
 	tookOver := time.Now()
 	t.Logf("SIGTERM to the standby leading: %v", tookOver.Sub(stopped).Round(time.Millisecond))
-	if limit := time.Duration(float64(testRetryPeriod)*2.2) + time.Second; tookOver.Sub(stopped) > limit {
+	if limit := time.Duration(float64(harness.RetryPeriod)*2.2) + time.Second; tookOver.Sub(stopped) > limit {
 		t.Errorf("the standby took %v to lead after a graceful handover, want at most %v", tookOver.Sub(stopped), limit)
 	}
 	synced := waitAllSynced(t, client, duringHandover)
@@ -98,7 +87,7 @@ func TestLeaderElectionFailover(t *testing.T) {
 	afterKill := createMydemos(t, client, "after-kill", 2)
 	waitLeaseHolderChange(t, kube, metav1.NamespaceDefault, secondID)
 	t.Logf("SIGKILL to the standby leading: %v", time.Since(killed).Round(time.Millisecond))
-	if limit := testLeaseDuration + time.Duration(float64(testRetryPeriod)*2.2) + 2*time.Second; time.Since(killed) > limit {
+	if limit := harness.LeaseDuration + time.Duration(float64(harness.RetryPeriod)*2.2) + 2*time.Second; time.Since(killed) > limit {
 		t.Errorf("the standby took %v to lead after the leader died, want at most %v", time.Since(killed), limit)
 	}
 
@@ -165,7 +154,7 @@ func waitLeaseHolderChange(t *testing.T, kube kubernetes.Interface, namespace, p
 // to the API server, by its own rest_client_requests_total.
 func writeRequests(t *testing.T, p *crddemoProcess) float64 {
 	t.Helper()
-	m, err := harness.Scrape(t.Context(), p.metrics)
+	m, err := harness.Scrape(t.Context(), p.Metrics)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +216,7 @@ func TestFaultLeaderLosesTheLease(t *testing.T) {
 		}
 		now := metav1.NewMicroTime(time.Now())
 		lease.Spec.HolderIdentity = ptr.To("thief")
-		lease.Spec.LeaseDurationSeconds = ptr.To(int32((testRenewDeadline + 3*time.Second).Seconds()))
+		lease.Spec.LeaseDurationSeconds = ptr.To(int32((harness.RenewDeadline + 3*time.Second).Seconds()))
 		lease.Spec.AcquireTime, lease.Spec.RenewTime = &now, &now
 		_, err = kube.CoordinationV1().Leases(metav1.NamespaceDefault).Update(t.Context(), lease, metav1.UpdateOptions{})
 		return err

@@ -69,34 +69,27 @@ func repoFile(t *testing.T, name string) string {
 
 // crddemoProcess is the crddemo binary running as a child of a test.
 type crddemoProcess struct {
-	*process.Process
-	// probes and metrics are the loopback addresses of its /healthz and
-	// /readyz, and of its /metrics.
-	probes, metrics string
+	*harness.Crddemo
 }
 
 // startCrddemo runs the crddemo binary with args, and env as its environment
-// unless env is nil, and stops it, if it is still running, when the test
-// ends. It serves its probes and metrics on free loopback ports, so that
-// tests never collide on the default :8081. The metrics are plain HTTP
-// (--metrics-secure=false), which the tests scrape without a token; a test
-// of the secure metrics passes --metrics-secure, which comes later and so
-// wins. Its output is logged if the test fails, or with go test -v.
+// unless env is nil, as harness.StartCrddemo does, and stops it, if it is
+// still running, when the test ends. A test of the secure metrics passes
+// --metrics-secure, which comes later and so wins. Its output is logged if
+// the test fails, or with go test -v.
 func startCrddemo(t *testing.T, env []string, args ...string) *crddemoProcess {
 	t.Helper()
-	probes, metrics := freeAddress(t), freeAddress(t)
-	args = append([]string{"--health-probe-bind-address=" + probes, "--metrics-bind-address=" + metrics, "--metrics-secure=false"}, args...)
-	p, err := process.Start(crddemoBinary, args, process.Options{Env: env})
+	c, err := harness.StartCrddemo(crddemoBinary, args, process.Options{Env: env})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		p.Stop(waitTimeout)
+		c.Stop(waitTimeout)
 		if t.Failed() || testing.Verbose() {
-			t.Logf("crddemo output:\n%s", p.Output())
+			t.Logf("crddemo output:\n%s", c.Output())
 		}
 	})
-	return &crddemoProcess{Process: p, probes: probes, metrics: metrics}
+	return &crddemoProcess{Crddemo: c}
 }
 
 func freeAddress(t *testing.T) string {
@@ -113,7 +106,7 @@ func (p *crddemoProcess) waitReady(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
 	defer cancel()
-	if err := harness.WaitReady(ctx, p.probes); err != nil {
+	if err := harness.WaitReady(ctx, p.Probes); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -123,7 +116,7 @@ func (p *crddemoProcess) waitReady(t *testing.T) {
 func (p *crddemoProcess) waitMetrics(t *testing.T, what string, cond func(harness.Metrics) bool) {
 	t.Helper()
 	err := wait.PollUntilContextTimeout(t.Context(), pollInterval, waitTimeout, true, func(ctx context.Context) (bool, error) {
-		m, err := harness.Scrape(ctx, p.metrics)
+		m, err := harness.Scrape(ctx, p.Metrics)
 		return err == nil && cond(m), nil
 	})
 	if err != nil {

@@ -174,12 +174,12 @@ func TestMonitoringQueriesAreServed(t *testing.T) {
 	// first sync's result, so wait for them rather than scrape once.
 	var problems []string
 	err := wait.PollUntilContextTimeout(t.Context(), pollInterval, waitTimeout, true, func(ctx context.Context) (bool, error) {
-		m, err := harness.Scrape(ctx, crddemo.metrics)
+		m, err := harness.Scrape(ctx, crddemo.Metrics)
 		if err != nil {
 			problems = []string{err.Error()}
 			return false, nil
 		}
-		shardMetrics, err := harness.Scrape(ctx, sharded.metrics)
+		shardMetrics, err := harness.Scrape(ctx, sharded.Metrics)
 		if err != nil {
 			problems = []string{err.Error()}
 			return false, nil

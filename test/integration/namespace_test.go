@@ -111,7 +111,7 @@ func TestMydemosBeingDeletedAreNotSynced(t *testing.T) {
 			t.Errorf("mydemo %s/%s, being deleted, got Synced events %+v (%v)", demo.Namespace, demo.Name, events, err)
 		}
 	}
-	m, err := harness.Scrape(t.Context(), crddemo.metrics)
+	m, err := harness.Scrape(t.Context(), crddemo.Metrics)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func TestDeployRBACIsEnoughAndNoMore(t *testing.T) {
 	kubectl(t, cp, "", "delete", "md", names[0])
 	crddemo.waitForLog(t, "Deleting mydemo", `mydemo="default/`+names[0]+`"`)
 
-	m, err := harness.Scrape(t.Context(), crddemo.metrics)
+	m, err := harness.Scrape(t.Context(), crddemo.Metrics)
 	if err != nil {
 		t.Fatal(err)
 	}

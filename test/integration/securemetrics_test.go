@@ -59,7 +59,7 @@ func TestSecureMetrics(t *testing.T) {
 		{"metrics, crddemo-pprof-reader", "/metrics", profiler, http.StatusForbidden, "Forbidden"},
 	}
 	for _, c := range checks {
-		code, body := client.getWhenServing(t, crddemo.metrics, c.path, c.token)
+		code, body := client.getWhenServing(t, crddemo.Metrics, c.path, c.token)
 		if code != c.wantCode || !strings.Contains(body, c.wantBody) {
 			t.Errorf("%s: GET %s = %d, want %d with %q\n%.300s", c.name, c.path, code, c.wantCode, c.wantBody, body)
 		}
@@ -67,7 +67,7 @@ func TestSecureMetrics(t *testing.T) {
 
 	// The same caller refused again is not logged again.
 	for range 5 {
-		if code, _ := client.get(t, crddemo.metrics, "/metrics", stranger); code != http.StatusForbidden {
+		if code, _ := client.get(t, crddemo.Metrics, "/metrics", stranger); code != http.StatusForbidden {
 			t.Errorf("GET /metrics as stranger = %d, want 403", code)
 		}
 	}
@@ -84,11 +84,11 @@ func TestSecureMetrics(t *testing.T) {
 
 	// The probes stay plain HTTP for the kubelet; the metrics port is HTTPS
 	// only.
-	if code, body := getWhenServing(t, crddemo.probes, "/healthz"); code != http.StatusOK {
-		t.Errorf("GET http://%s/healthz = %d %q, want 200", crddemo.probes, code, body)
+	if code, body := getWhenServing(t, crddemo.Probes, "/healthz"); code != http.StatusOK {
+		t.Errorf("GET http://%s/healthz = %d %q, want 200", crddemo.Probes, code, body)
 	}
-	if code, body, err := harness.Probe(t.Context(), crddemo.metrics, "/metrics"); err != nil || code != http.StatusBadRequest {
-		t.Errorf("GET http://%s/metrics over plain HTTP = %d %q, %v; want 400", crddemo.metrics, code, body, err)
+	if code, body, err := harness.Probe(t.Context(), crddemo.Metrics, "/metrics"); err != nil || code != http.StatusBadRequest {
+		t.Errorf("GET http://%s/metrics over plain HTTP = %d %q, %v; want 400", crddemo.Metrics, code, body, err)
 	}
 }
 
@@ -104,7 +104,7 @@ func TestSecureMetricsScrapeBurstCostsFewReviews(t *testing.T) {
 	client := newScrapeClient(t)
 	kube := kubernetes.NewForConfigOrDie(cp.Config)
 	// The metrics server is up, without a review: no token, no review.
-	if code, _ := client.getWhenServing(t, crddemo.metrics, "/metrics", ""); code != http.StatusUnauthorized {
+	if code, _ := client.getWhenServing(t, crddemo.Metrics, "/metrics", ""); code != http.StatusUnauthorized {
 		t.Fatalf("GET /metrics without a token = %d, want 401", code)
 	}
 	before := reviewRequests(t, kube)
@@ -114,7 +114,7 @@ func TestSecureMetricsScrapeBurstCostsFewReviews(t *testing.T) {
 	codes := make(chan int, scrapes)
 	for range scrapes {
 		wg.Go(func() {
-			code, _ := client.get(t, crddemo.metrics, "/metrics", token)
+			code, _ := client.get(t, crddemo.Metrics, "/metrics", token)
 			codes <- code
 		})
 	}

@@ -39,8 +39,8 @@ func TestProbesAndProfilingWithoutAnAPIServer(t *testing.T) {
 	}
 }
 
-func probesOf(p *crddemoProcess) string  { return p.probes }
-func metricsOf(p *crddemoProcess) string { return p.metrics }
+func probesOf(p *crddemoProcess) string  { return p.Probes }
+func metricsOf(p *crddemoProcess) string { return p.Metrics }
 
 // getWhenServing waits until addr accepts connections, as crddemo's servers
 // do within moments of its start, and returns the status code and body of

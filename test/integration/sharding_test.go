@@ -12,6 +12,7 @@ import (
 
 	"github.com/domac/crddemo/internal/harness"
 	"github.com/domac/crddemo/internal/shard"
+	"github.com/domac/crddemo/internal/sharding"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
 	testcp "github.com/domac/crddemo/test/controlplane"
 )
@@ -68,7 +69,7 @@ func shareShards(t *testing.T, gate bool) {
 	t.Logf("SIGKILL of one of three replicas to its shards owned by the others: %v", tookOver.Round(time.Millisecond))
 	// Its shards' Leases expire a lease duration after its last renewal;
 	// the others, watching them all along, take them at their next attempt.
-	if limit := testLeaseDuration + time.Duration(float64(testRetryPeriod)*2.2) + 2*time.Second; tookOver > limit {
+	if limit := harness.LeaseDuration + time.Duration(float64(harness.RetryPeriod)*2.2) + 2*time.Second; tookOver > limit {
 		t.Errorf("the killed replica's shards were taken over after %v, want at most %v", tookOver, limit)
 	}
 	stopCreating()
@@ -118,7 +119,7 @@ func checkSyncedOnce(t *testing.T, client clientset.Interface, kube kubernetes.I
 		owner := ""
 		for i, r := range ranges {
 			if byOwner && r.Contains(shard.Hash(demo.UID)) {
-				owner = holderOf(t, kube, metav1.NamespaceDefault, fmt.Sprintf("crddemo-shard-%d-of-%d", i, testShards))
+				owner = holderOf(t, kube, metav1.NamespaceDefault, sharding.ShardLeaseName("crddemo", i, testShards))
 			}
 		}
 		events, err := harness.SyncedEvents(t.Context(), kube, &demo)
@@ -144,7 +145,7 @@ func checkSyncedOnce(t *testing.T, client clientset.Interface, kube kubernetes.I
 func checkCachesOnlyItsShards(t *testing.T, client clientset.Interface, p *crddemoProcess) {
 	t.Helper()
 	hashes := mydemoHashes(t, client)
-	m, err := harness.Scrape(t.Context(), p.metrics)
+	m, err := harness.Scrape(t.Context(), p.Metrics)
 	if err != nil {
 		t.Fatal(err)
 	}

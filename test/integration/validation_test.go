@@ -114,7 +114,7 @@ func TestLargeAnnotationIsSynced(t *testing.T) {
 		t.Fatalf("creating a Mydemo with a 250 KB annotation: %v", err)
 	}
 	syncedEventsOf(t, kube, waitAllSynced(t, client, []string{demo.Name}))
-	if code, body := getWhenServing(t, crddemo.probes, "/healthz"); code != http.StatusOK {
+	if code, body := getWhenServing(t, crddemo.Probes, "/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz after syncing it = %d %s", code, body)
 	}
 }

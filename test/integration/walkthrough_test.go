@@ -36,7 +36,7 @@ func TestWalkthrough(t *testing.T) {
 		t.Fatal("crddemo started its workers before the CRD existed")
 	}
 
-	if code, _, err := harness.Probe(t.Context(), crddemo.probes, "/readyz"); err != nil || code == 200 {
+	if code, _, err := harness.Probe(t.Context(), crddemo.Probes, "/readyz"); err != nil || code == 200 {
 		t.Errorf("/readyz before the CRD exists: %d, %v; want a failure", code, err)
 	}
 
@@ -165,10 +165,10 @@ func waitForSyncedEvents(t *testing.T, kube kubernetes.Interface, demo *crddemov
 // once each (crddemo's own status writes cause no sync), and none failed.
 func checkWalkthroughMetrics(t *testing.T, crddemo *crddemoProcess) {
 	t.Helper()
-	if code, body, err := harness.Probe(t.Context(), crddemo.probes, "/healthz"); err != nil || code != 200 {
+	if code, body, err := harness.Probe(t.Context(), crddemo.Probes, "/healthz"); err != nil || code != 200 {
 		t.Errorf("/healthz = %d %q, %v; want 200", code, body, err)
 	}
-	m, err := harness.Scrape(t.Context(), crddemo.metrics)
+	m, err := harness.Scrape(t.Context(), crddemo.Metrics)
 	if err != nil {
 		t.Fatal(err)
 	}
