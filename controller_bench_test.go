@@ -10,6 +10,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/domac/crddemo/internal/synced"
+	"github.com/domac/crddemo/internal/synced/syncedtest"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 )
 
@@ -46,7 +47,7 @@ func BenchmarkOwnStatusWriteSkipped(b *testing.B) {
 	behind := newMydemo("example-mydemo", 1)
 	current := behind.DeepCopy()
 	current.ResourceVersion = "2"
-	current.Status = synced.Status(current)
+	current.Status = syncedtest.Status(current)
 	f := newFixture(b)
 	b.ReportAllocs()
 	for b.Loop() {

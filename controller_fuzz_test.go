@@ -17,6 +17,7 @@ import (
 	"k8s.io/klog/v2/ktesting"
 
 	"github.com/domac/crddemo/internal/synced"
+	"github.com/domac/crddemo/internal/synced/syncedtest"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 )
 
@@ -129,14 +130,15 @@ var (
 // the event fails, the status is not written, so that a current status
 // proves its event was written.
 func FuzzSyncDecision(f *testing.F) {
-	addStatusSeeds(f, false, false)
-	addStatusSeeds(f, true, false)
-	addStatusSeeds(f, false, true)
+	syncedtest.AddSeeds(f, false, false)
+	syncedtest.AddSeeds(f, true, false)
+	syncedtest.AddSeeds(f, false, true)
 	f.Fuzz(func(t *testing.T, generation, observed int64, hasSynced bool, status, reason, message string,
 		conditionObserved, transitionUnixNano int64, otherType, otherCondition string, failEvent, failStatus bool) {
 		// As the API server stores it: times in whole seconds.
-		demo := asStored(t, fuzzedMydemo(generation, fuzzedStatus{observed, hasSynced, status, reason, message,
-			conditionObserved, transitionUnixNano, otherType, otherCondition}))
+		demo := asStored(t, syncedtest.Fuzzed(generation, syncedtest.FuzzedStatus{Observed: observed, Synced: hasSynced,
+			Status: status, Reason: reason, Message: message, ConditionObserved: conditionObserved,
+			TransitionUnixNano: transitionUnixNano, OtherType: otherType, OtherCondition: otherCondition}))
 		fx := newFixture(t, demo)
 		fx.fillCache(demo)
 		if failEvent {
@@ -188,7 +190,7 @@ func FuzzSyncDecision(f *testing.F) {
 				meta.RemoveStatusCondition(&written.Conditions, synced.ConditionType)
 				written.Conditions = append(written.Conditions, updates[0].Status.Conditions[0])
 			}
-			checkSyncedStatus(t, input, written, before, after)
+			syncedtest.CheckStatus(t, input, written, before, after)
 			want := &crddemov1.Mydemo{
 				TypeMeta: metav1.TypeMeta{APIVersion: crddemov1.SchemeGroupVersion.String(), Kind: "Mydemo"},
 				ObjectMeta: metav1.ObjectMeta{Name: input.Name, Namespace: input.Namespace,

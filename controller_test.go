@@ -23,6 +23,7 @@ import (
 	"k8s.io/klog/v2/ktesting"
 
 	"github.com/domac/crddemo/internal/synced"
+	"github.com/domac/crddemo/internal/synced/syncedtest"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 	"github.com/domac/crddemo/pkg/client/clientset/versioned/fake"
 	informers "github.com/domac/crddemo/pkg/client/informers/externalversions"
@@ -364,7 +365,7 @@ func TestEventHandlersQueueKeys(t *testing.T) {
 	newSpec := changed(demo, func(d *crddemov1.Mydemo) { d.Generation, d.Spec.Port = 2, 9090 })
 	newLabel := changed(demo, func(d *crddemov1.Mydemo) { d.Labels = map[string]string{"team": "a"} })
 	newAnnotation := changed(demo, func(d *crddemov1.Mydemo) { d.Annotations = map[string]string{"note": "x"} })
-	ownStatusWrite := changed(behind, func(d *crddemov1.Mydemo) { d.Status = synced.Status(d) })
+	ownStatusWrite := changed(behind, func(d *crddemov1.Mydemo) { d.Status = syncedtest.Status(d) })
 	statusWiped := changed(demo, func(d *crddemov1.Mydemo) { d.Status = crddemov1.MydemoStatus{} })
 	key := cache.ObjectName{Namespace: "default", Name: "example-mydemo"}
 

@@ -9,7 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/domac/crddemo/internal/synced"
+	"github.com/domac/crddemo/internal/synced/syncedtest"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 )
 
@@ -18,7 +18,7 @@ import (
 func demoAt(uid types.UID, generation, syncedAt int64) *crddemov1.Mydemo {
 	demo := &crddemov1.Mydemo{ObjectMeta: metav1.ObjectMeta{UID: uid, Generation: generation}}
 	if syncedAt > 0 {
-		demo.Status = synced.Status(&crddemov1.Mydemo{ObjectMeta: metav1.ObjectMeta{Generation: syncedAt}})
+		demo.Status = syncedtest.Status(&crddemov1.Mydemo{ObjectMeta: metav1.ObjectMeta{Generation: syncedAt}})
 	}
 	return demo
 }

@@ -32,15 +32,6 @@ func Condition(demo *crddemov1.Mydemo) metav1.Condition {
 	return conditions[0]
 }
 
-// Status is demo's status once a sync has written it: the generation
-// observed, the Synced condition, and every other condition as it was.
-func Status(demo *crddemov1.Mydemo) crddemov1.MydemoStatus {
-	status := *demo.Status.DeepCopy()
-	status.ObservedGeneration = demo.Generation
-	meta.SetStatusCondition(&status.Conditions, Condition(demo))
-	return status
-}
-
 // IsCurrent reports whether demo's status is already what a sync would
 // write, so that there is nothing to do for it.
 func IsCurrent(demo *crddemov1.Mydemo) bool {

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
@@ -17,34 +16,6 @@ func newMydemo(generation int64, conditions ...metav1.Condition) *crddemov1.Myde
 		ObjectMeta: metav1.ObjectMeta{Name: "example-mydemo", Namespace: "default", UID: "uid-1",
 			Generation: generation, ResourceVersion: "42"},
 		Status: crddemov1.MydemoStatus{ObservedGeneration: generation - 1, Conditions: conditions},
-	}
-}
-
-func TestStatusSetsTheGenerationAndTheSyncedConditionAndKeepsTheRest(t *testing.T) {
-	yesterday := metav1.NewTime(time.Now().Add(-24 * time.Hour).Truncate(time.Second))
-	other := metav1.Condition{Type: "Reachable", Status: metav1.ConditionFalse, Reason: "Probed", LastTransitionTime: yesterday}
-	wasSynced := metav1.Condition{Type: ConditionType, Status: metav1.ConditionTrue, Reason: Reason, Message: Message,
-		ObservedGeneration: 1, LastTransitionTime: yesterday}
-	demo := newMydemo(2, other, wasSynced)
-
-	status := Status(demo)
-	if status.ObservedGeneration != 2 {
-		t.Errorf("observedGeneration = %d, want 2", status.ObservedGeneration)
-	}
-	if got := meta.FindStatusCondition(status.Conditions, "Reachable"); got == nil || !reflect.DeepEqual(*got, other) {
-		t.Errorf("another writer's condition became %+v, want it kept as %+v", got, other)
-	}
-	cond := meta.FindStatusCondition(status.Conditions, ConditionType)
-	if cond == nil || cond.ObservedGeneration != 2 || !cond.LastTransitionTime.Equal(&yesterday) {
-		t.Errorf("Synced condition = %+v, want it at generation 2 with its transition time kept", cond)
-	}
-	if demo.Status.ObservedGeneration != 1 || demo.Status.Conditions[1].ObservedGeneration != 1 {
-		t.Errorf("Status changed its input: %+v", demo.Status)
-	}
-	written := demo.DeepCopy()
-	written.Status = status
-	if IsCurrent(demo) || !IsCurrent(written) {
-		t.Errorf("IsCurrent before the write = %v and after = %v, want false then true", IsCurrent(demo), IsCurrent(written))
 	}
 }
 
@@ -65,7 +36,7 @@ func TestStatusApplyOwnsOnlyWhatCrddemoWrites(t *testing.T) {
 		TypeMeta:   metav1.TypeMeta{APIVersion: "crddemo.k8s.io/v1", Kind: "Mydemo"},
 		ObjectMeta: metav1.ObjectMeta{Name: "example-mydemo", Namespace: "default", ResourceVersion: "42"},
 		Status: crddemov1.MydemoStatus{ObservedGeneration: 3,
-			Conditions: []metav1.Condition{*meta.FindStatusCondition(Status(demo).Conditions, ConditionType)}},
+			Conditions: []metav1.Condition{Condition(demo)}},
 	}
 	// The transition time is stamped now, in whole seconds on the wire.
 	want.Status.Conditions[0].LastTransitionTime = applied.Status.Conditions[0].LastTransitionTime
