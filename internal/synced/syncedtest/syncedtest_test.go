@@ -9,23 +9,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/domac/crddemo/internal/synced"
-	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 )
-
-func newMydemo(generation int64, conditions ...metav1.Condition) *crddemov1.Mydemo {
-	return &crddemov1.Mydemo{
-		ObjectMeta: metav1.ObjectMeta{Name: "example-mydemo", Namespace: "default", UID: "uid-1",
-			Generation: generation, ResourceVersion: "42"},
-		Status: crddemov1.MydemoStatus{ObservedGeneration: generation - 1, Conditions: conditions},
-	}
-}
 
 func TestStatusSetsTheGenerationAndTheSyncedConditionAndKeepsTheRest(t *testing.T) {
 	yesterday := metav1.NewTime(time.Now().Add(-24 * time.Hour).Truncate(time.Second))
-	other := metav1.Condition{Type: "Reachable", Status: metav1.ConditionFalse, Reason: "Probed", LastTransitionTime: yesterday}
-	wasSynced := metav1.Condition{Type: synced.ConditionType, Status: metav1.ConditionTrue, Reason: synced.Reason, Message: synced.Message,
-		ObservedGeneration: 1, LastTransitionTime: yesterday}
-	demo := newMydemo(2, other, wasSynced)
+	demo := Fuzzed(2, FuzzedStatus{Observed: 1, Synced: true, Status: "True", Reason: synced.Reason, Message: synced.Message,
+		ConditionObserved: 1, TransitionUnixNano: yesterday.UnixNano(), OtherType: "Reachable", OtherCondition: "False"})
+	other := *meta.FindStatusCondition(demo.Status.Conditions, "Reachable")
 
 	status := Status(demo)
 	if status.ObservedGeneration != 2 {
