@@ -39,9 +39,6 @@ const (
 	// benchHolder is the holder of the shards' Leases while the bench holds
 	// them; the replicas see a live Lease and wait.
 	benchHolder = "crddemo-bench"
-	// pollInterval is how often the bench looks at the replicas' Leases and
-	// /metrics while it waits for them.
-	pollInterval = 100 * time.Millisecond
 )
 
 // leaderElection describes the replicas' Lease timings, for the report.
@@ -109,7 +106,7 @@ func waitMembers(ctx context.Context, kube kubernetes.Interface, replicas int) e
 		if len(list.Items) >= replicas {
 			break
 		}
-		if err := sleep(ctx, pollInterval); err != nil {
+		if err := sleep(ctx, harness.PollInterval); err != nil {
 			return fmt.Errorf("waiting for %d replicas to join, %d have: %w", replicas, len(list.Items), err)
 		}
 	}
@@ -131,7 +128,7 @@ func waitShardsOwned(ctx context.Context, replicas []*crddemoProcess, shards int
 		if spreadEvenly(owned, shards) {
 			return owned, nil
 		}
-		if err := sleep(ctx, pollInterval); err != nil {
+		if err := sleep(ctx, harness.PollInterval); err != nil {
 			return nil, fmt.Errorf("waiting for the replicas to own all %d shards, they own %v: %w", shards, owned, err)
 		}
 	}

@@ -10,10 +10,11 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 )
 
-// pollInterval is how often the waits in this package look again: often
-// enough that a wait adds little to what it measures, rarely enough that
-// it costs the API server nothing to speak of.
-const pollInterval = 50 * time.Millisecond
+// PollInterval is how often a wait on crddemo or the API server looks
+// again, here, in the integration tests and in the bench: often enough that
+// a wait adds little to what it measures, rarely enough that it costs the
+// API server nothing to speak of.
+const PollInterval = 50 * time.Millisecond
 
 // Probe returns the HTTP status code and body of GET http://addr/path, such
 // as crddemo's /readyz.
@@ -35,7 +36,7 @@ func Probe(ctx context.Context, addr, path string) (int, string, error) {
 // has synced, so its workers start as soon as it leads.
 func WaitReady(ctx context.Context, addr string) error {
 	var last string
-	err := wait.PollUntilContextCancel(ctx, pollInterval, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextCancel(ctx, PollInterval, true, func(ctx context.Context) (bool, error) {
 		code, body, err := Probe(ctx, addr, "/readyz")
 		switch {
 		case err != nil && ctx.Err() != nil:

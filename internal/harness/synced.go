@@ -20,7 +20,7 @@ import (
 func WaitSynced(ctx context.Context, client clientset.Interface, namespace, name string, generation int64) (*crddemov1.Mydemo, error) {
 	var demo *crddemov1.Mydemo
 	var lastErr error
-	err := wait.PollUntilContextCancel(ctx, pollInterval, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextCancel(ctx, PollInterval, true, func(ctx context.Context) (bool, error) {
 		demo, lastErr = client.CrddemoV1().Mydemos(namespace).Get(ctx, name, metav1.GetOptions{})
 		return lastErr == nil && demo.Generation == generation && synced.IsCurrent(demo), nil
 	})

@@ -33,7 +33,7 @@ func TestWaitSynced(t *testing.T) {
 
 	// The status catches up while WaitSynced polls.
 	go func() {
-		time.Sleep(3 * pollInterval)
+		time.Sleep(3 * PollInterval)
 		_, _ = client.CrddemoV1().Mydemos("default").UpdateStatus(ctx, mydemo(2, 2, metav1.ConditionTrue), metav1.UpdateOptions{})
 	}()
 	demo, err := WaitSynced(ctx, client, "default", "x", 2)
@@ -44,7 +44,7 @@ func TestWaitSynced(t *testing.T) {
 
 func TestWaitSyncedSaysWhatItLastSaw(t *testing.T) {
 	client := fake.NewSimpleClientset(mydemo(2, 1, metav1.ConditionTrue))
-	ctx, cancel := context.WithTimeout(t.Context(), 5*pollInterval)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*PollInterval)
 	defer cancel()
 
 	_, err := WaitSynced(ctx, client, "default", "x", 2)

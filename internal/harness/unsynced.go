@@ -68,7 +68,7 @@ func FindUnsynced(ctx context.Context, client clientset.Interface, kube kubernet
 func WaitAllSynced(ctx context.Context, client clientset.Interface, kube kubernetes.Interface, namespace string) (Unsynced, error) {
 	var last Unsynced
 	var lastErr error
-	err := wait.PollUntilContextCancel(ctx, pollInterval, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextCancel(ctx, PollInterval, true, func(ctx context.Context) (bool, error) {
 		last, lastErr = FindUnsynced(ctx, client, kube, namespace)
 		return lastErr == nil && last.Count() == 0, nil
 	})

@@ -44,7 +44,7 @@ func TestFindUnsynced(t *testing.T) {
 		t.Errorf("FindUnsynced = %v, want behind [behind] and without an event [no-event]", u)
 	}
 
-	ctx, cancel := context.WithTimeout(t.Context(), 5*pollInterval)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*PollInterval)
 	defer cancel()
 	if _, err := WaitAllSynced(ctx, client, kube, "default"); err == nil || !strings.Contains(err.Error(), "1 without a Synced event [no-event]") {
 		t.Errorf("WaitAllSynced = %v, want an error that names what is still unsynced", err)

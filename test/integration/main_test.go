@@ -29,7 +29,7 @@ const binaryEnv = "CRDDEMO_BINARY"
 const waitTimeout = 90 * time.Second
 
 // pollInterval is how often a test looks again at the state it waits for.
-const pollInterval = 50 * time.Millisecond
+const pollInterval = harness.PollInterval
 
 var crddemoBinary string
 
