@@ -7,13 +7,13 @@ import (
 	"sync"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
 
+	"github.com/domac/crddemo/internal/harness"
 	"github.com/domac/crddemo/internal/synced"
 )
 
@@ -67,13 +67,9 @@ type auditResult struct {
 func audit(ctx context.Context, client clientset.Interface, kube kubernetes.Interface, namespace string,
 	l *ledger) (auditResult, error) {
 	started := time.Now()
-	demos, err := client.CrddemoV1().Mydemos(namespace).List(ctx, metav1.ListOptions{})
+	demos, events, err := harness.ListSynced(ctx, client, kube, namespace)
 	if err != nil {
-		return auditResult{}, fmt.Errorf("auditing: listing the Mydemos of %s: %w", namespace, err)
-	}
-	events, err := kube.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{FieldSelector: syncedEventSelector})
-	if err != nil {
-		return auditResult{}, fmt.Errorf("auditing: listing the Synced events of %s: %w", namespace, err)
+		return auditResult{}, fmt.Errorf("auditing: %w", err)
 	}
 	result := auditResult{took: time.Since(started)}
 

@@ -7,19 +7,16 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
-	"github.com/domac/crddemo/internal/synced"
+	"github.com/domac/crddemo/internal/harness"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
 	crddemoinformers "github.com/domac/crddemo/pkg/client/informers/externalversions"
 )
 
-// syncedEventSelector picks the events crddemo records for a sync.
-var syncedEventSelector = fields.Set{"involvedObject.kind": "Mydemo", "reason": synced.Reason}.String()
 
 // watch feeds t the Mydemos of namespace and their Synced events, through
 // informers, until stop is called, which the bench does before it stops the
@@ -30,7 +27,7 @@ func (t *tracker) watch(ctx context.Context, client clientset.Interface, kube ku
 	demoFactory := crddemoinformers.NewSharedInformerFactoryWithOptions(client, 0, crddemoinformers.WithNamespace(namespace))
 	demos := demoFactory.Crddemo().V1().Mydemos().Informer()
 	eventFactory := kubeinformers.NewSharedInformerFactoryWithOptions(kube, 0, kubeinformers.WithNamespace(namespace),
-		kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = syncedEventSelector }))
+		kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = harness.SyncedEventSelector }))
 	events := eventFactory.Core().V1().Events().Informer()
 
 	// The caches hold only what the tracker reads, so that the bench's own
