@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
+	"github.com/domac/crddemo/internal/priorityqueue"
 	"github.com/domac/crddemo/internal/synced"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
@@ -32,15 +33,16 @@ type Controller struct {
 	client   clientset.Interface
 	lister   listers.MydemoLister
 	synced   cache.InformerSynced
-	queue    workqueue.TypedRateLimitingInterface[cache.ObjectName]
+	queue    *priorityqueue.Queue[cache.ObjectName]
 	recorder eventRecorder
 	// written keeps one Synced event per generation when a key is synced
 	// again before the cache shows crddemo's last write of it.
 	written *ownWrites
 }
 
-// NewController wires the informer's events into a rate-limited workqueue.
-// The caller starts the informer after this returns, so that no event is
+// NewController wires the informer's events into a rate-limited workqueue
+// that serves live changes before a backlog (internal/priorityqueue). The
+// caller starts the informer after this returns, so that no event is
 // missed, and then calls Run.
 func NewController(ctx context.Context, client clientset.Interface, informer informers.MydemoInformer,
 	recorder eventRecorder, rateLimiter workqueue.TypedRateLimiter[cache.ObjectName]) (*Controller, error) {
@@ -52,12 +54,11 @@ func NewController(ctx context.Context, client clientset.Interface, informer inf
 		synced:   informer.Informer().HasSynced,
 		recorder: recorder,
 		written:  newOwnWrites(),
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(rateLimiter,
-			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "mydemos"}),
+		queue:    priorityqueue.New("mydemos", rateLimiter),
 	}
 
 	logger.Info("Setting up mydemo event handlers")
-	_, err := informer.Informer().AddEventHandlerWithOptions(cache.ResourceEventHandlerFuncs{
+	_, err := informer.Informer().AddEventHandlerWithOptions(cache.ResourceEventHandlerDetailedFuncs{
 		AddFunc:    c.handleAdd,
 		UpdateFunc: c.handleUpdate,
 		DeleteFunc: c.handleDelete,
@@ -68,19 +69,26 @@ func NewController(ctx context.Context, client clientset.Interface, informer inf
 	return c, nil
 }
 
-// handleAdd queues a Mydemo that the informer saw for the first time.
-func (c *Controller) handleAdd(obj any) {
+// handleAdd queues a Mydemo that the informer saw for the first time: as
+// backlog when it came with the informer's initial list, as a live change
+// when it was created since.
+func (c *Controller) handleAdd(obj any, isInInitialList bool) {
 	if demo, ok := obj.(*crddemov1.Mydemo); ok {
 		c.written.observe(demo)
 	}
-	c.enqueue(obj)
+	priority := priorityqueue.Live
+	if isInInitialList {
+		priority = priorityqueue.Backlog
+	}
+	c.enqueue(obj, priority)
 }
 
 // handleUpdate queues a changed Mydemo, unless the change leaves crddemo
 // nothing to do: crddemo's own status write coming back, or a periodic
 // resync (--resync-period) of an object whose status is current. A resync of
 // an object whose status is behind, as it is after its syncs kept failing,
-// is queued, so that a resync heals without syncing every object again.
+// is queued, as backlog, so that a resync heals without syncing every object
+// again and without delaying live changes.
 func (c *Controller) handleUpdate(oldObj, newObj any) {
 	oldDemo, oldOK := oldObj.(*crddemov1.Mydemo)
 	newDemo, newOK := newObj.(*crddemov1.Mydemo)
@@ -90,7 +98,12 @@ func (c *Controller) handleUpdate(oldObj, newObj any) {
 	if oldOK && newOK && nothingToDo(oldDemo, newDemo) {
 		return
 	}
-	c.enqueue(newObj)
+	priority := priorityqueue.Live
+	if oldOK && newOK && oldDemo.ResourceVersion == newDemo.ResourceVersion {
+		// A resync hands over the cached object as both old and new.
+		priority = priorityqueue.Backlog
+	}
+	c.enqueue(newObj, priority)
 }
 
 // nothingToDo reports whether an update from old to new changed nothing
@@ -108,19 +121,19 @@ func (c *Controller) handleDelete(obj any) {
 	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = tombstone.Obj
 	}
-	c.enqueue(obj)
+	c.enqueue(obj, priorityqueue.Live)
 }
 
-// enqueue adds the object's namespace/name key to the queue. Only the key is
-// queued, so that a worker always syncs the latest state from the lister and
-// several events for one object collapse into one sync.
-func (c *Controller) enqueue(obj any) {
+// enqueue adds the object's namespace/name key to the queue at priority.
+// Only the key is queued, so that a worker always syncs the latest state from
+// the lister and several events for one object collapse into one sync.
+func (c *Controller) enqueue(obj any, priority priorityqueue.Priority) {
 	demo, ok := obj.(*crddemov1.Mydemo)
 	if !ok {
 		utilruntime.HandleError(fmt.Errorf("expected a *Mydemo from the informer, got %T", obj))
 		return
 	}
-	c.queue.Add(cache.MetaObjectToName(demo))
+	c.queue.AddWithPriority(cache.MetaObjectToName(demo), priority)
 }
 
 // Run waits for the informer's cache, then runs workers until ctx is
@@ -153,6 +166,9 @@ func (c *Controller) Run(ctx, writeCtx context.Context, workers int) {
 		return
 	}
 
+	// What was queued before this replica could write, a standby's whole
+	// queue included, is backlog: live changes are those from now on.
+	c.queue.DemoteWaiting()
 	logger.Info("Starting workers", "count", workers)
 	for range workers {
 		wg.Go(func() { c.runWorker(ctx, writeCtx) })

@@ -32,7 +32,7 @@ func BenchmarkHandlerToSync(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for _, demo := range demos {
-		f.controller.handleAdd(demo)
+		f.controller.handleAdd(demo, false)
 		f.controller.processNextWorkItem(ctx, ctx)
 	}
 	b.StopTimer()

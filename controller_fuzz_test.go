@@ -53,7 +53,7 @@ func FuzzEventHandlersKeys(f *testing.F) {
 		old := demo.DeepCopy()
 		old.ResourceVersion = oldRV
 
-		expectQueued(t, c, "add", func() { c.handleAdd(demo) }, &key)
+		expectQueued(t, c, "add", func() { c.handleAdd(demo, false) }, &key)
 		// old and demo differ at most in their resourceVersion, as a resync
 		// or crddemo's own status write leaves them: queued only to heal a
 		// status that is behind.
@@ -89,7 +89,7 @@ func FuzzEventHandlersKeys(f *testing.F) {
 			cache.DeletedFinalStateUnknown{Key: tombstoneKey, Obj: cache.DeletedFinalStateUnknown{Key: tombstoneKey, Obj: demo}},
 		}
 		obj := others[int(other)%len(others)]
-		expectQueued(t, c, "add of another kind", func() { c.handleAdd(obj) }, nil)
+		expectQueued(t, c, "add of another kind", func() { c.handleAdd(obj, false) }, nil)
 		expectQueued(t, c, "update to another kind", func() { c.handleUpdate(demo, obj) }, nil)
 		expectQueued(t, c, "delete of another kind", func() { c.handleDelete(obj) }, nil)
 	})

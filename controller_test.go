@@ -22,6 +22,7 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/klog/v2/ktesting"
 
+	"github.com/domac/crddemo/internal/priorityqueue"
 	"github.com/domac/crddemo/internal/synced"
 	"github.com/domac/crddemo/internal/synced/syncedtest"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
@@ -369,42 +370,60 @@ func TestEventHandlersQueueKeys(t *testing.T) {
 	statusWiped := changed(demo, func(d *crddemov1.Mydemo) { d.Status = crddemov1.MydemoStatus{} })
 	key := cache.ObjectName{Namespace: "default", Name: "example-mydemo"}
 
+	// none marks a handler that queues nothing.
+	const none priorityqueue.Priority = -1
 	tests := []struct {
-		name    string
-		handle  func(c *Controller)
-		wantKey bool
+		name   string
+		handle func(c *Controller)
+		want   priorityqueue.Priority
 	}{
-		{"add", func(c *Controller) { c.handleAdd(demo) }, true},
-		{"spec changed", func(c *Controller) { c.handleUpdate(demo, newSpec) }, true},
-		{"labels changed", func(c *Controller) { c.handleUpdate(demo, newLabel) }, true},
-		{"annotations changed", func(c *Controller) { c.handleUpdate(demo, newAnnotation) }, true},
-		{"crddemo's own status write coming back", func(c *Controller) { c.handleUpdate(behind, ownStatusWrite) }, false},
-		{"status wiped by another writer", func(c *Controller) { c.handleUpdate(demo, statusWiped) }, true},
-		{"resync of a Mydemo whose status is current", func(c *Controller) { c.handleUpdate(demo, demo.DeepCopy()) }, false},
-		{"resync of a Mydemo whose status is behind", func(c *Controller) { c.handleUpdate(behind, behind.DeepCopy()) }, true},
-		{"delete", func(c *Controller) { c.handleDelete(demo) }, true},
+		{"add from the informer's initial list", func(c *Controller) { c.handleAdd(demo, true) }, priorityqueue.Backlog},
+		{"add of a Mydemo created since", func(c *Controller) { c.handleAdd(demo, false) }, priorityqueue.Live},
+		{"spec changed", func(c *Controller) { c.handleUpdate(demo, newSpec) }, priorityqueue.Live},
+		{"labels changed", func(c *Controller) { c.handleUpdate(demo, newLabel) }, priorityqueue.Live},
+		{"annotations changed", func(c *Controller) { c.handleUpdate(demo, newAnnotation) }, priorityqueue.Live},
+		{"crddemo's own status write coming back", func(c *Controller) { c.handleUpdate(behind, ownStatusWrite) }, none},
+		{"status wiped by another writer", func(c *Controller) { c.handleUpdate(demo, statusWiped) }, priorityqueue.Live},
+		{"resync of a Mydemo whose status is current", func(c *Controller) { c.handleUpdate(demo, demo.DeepCopy()) }, none},
+		{"resync of a Mydemo whose status is behind", func(c *Controller) { c.handleUpdate(behind, behind.DeepCopy()) },
+			priorityqueue.Backlog},
+		{"delete", func(c *Controller) { c.handleDelete(demo) }, priorityqueue.Live},
 		{"delete seen only as a tombstone", func(c *Controller) {
 			c.handleDelete(cache.DeletedFinalStateUnknown{Key: "default/example-mydemo", Obj: demo})
-		}, true},
-		{"object of an unexpected type", func(c *Controller) { c.handleAdd(&corev1.Pod{}) }, false},
+		}, priorityqueue.Live},
+		{"object of an unexpected type", func(c *Controller) { c.handleAdd(&corev1.Pod{}, false) }, none},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
+			// A backlog key queued first shows the priority: a live key
+			// overtakes it, a backlog key waits behind it.
+			marker := cache.ObjectName{Namespace: "default", Name: "queued-before"}
+			f.controller.queue.AddWithPriority(marker, priorityqueue.Backlog)
 			tt.handle(f.controller)
 
-			if !tt.wantKey {
-				if n := f.controller.queue.Len(); n != 0 {
-					t.Fatalf("queue holds %d keys, want none", n)
+			if tt.want == none {
+				if n := f.controller.queue.Len(); n != 1 {
+					t.Fatalf("queue holds %d keys besides the one queued before, want none", n-1)
 				}
 				return
 			}
-			if n := f.controller.queue.Len(); n != 1 {
-				t.Fatalf("queue holds %d keys, want 1", n)
+			if n := f.controller.queue.Len(); n != 2 {
+				t.Fatalf("queue holds %d keys besides the one queued before, want 1", n-1)
 			}
-			got, _ := f.controller.queue.Get()
-			if got != key || got.String() != "default/example-mydemo" {
-				t.Errorf("queued key = %q, want %q", got, "default/example-mydemo")
+			first, _ := f.controller.queue.Get()
+			second, _ := f.controller.queue.Get()
+			var got priorityqueue.Priority
+			switch {
+			case first == key && second == marker:
+				got = priorityqueue.Live
+			case first == marker && second == key:
+				got = priorityqueue.Backlog
+			default:
+				t.Fatalf("handed out %q and %q, want %q and %q in some order", first, second, marker, key)
+			}
+			if got != tt.want || key.String() != "default/example-mydemo" {
+				t.Errorf("%q was queued as %s, want %q as %s", key, got, "default/example-mydemo", tt.want)
 			}
 		})
 	}

@@ -17,6 +17,7 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/klog/v2/ktesting"
 
+	"github.com/domac/crddemo/internal/priorityqueue"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 )
 
@@ -41,7 +42,7 @@ func queuedDemoFailing(t *testing.T, failures int) (*fixture, *crddemov1.Mydemo,
 	f := newFixture(t, demo)
 	f.fillCache(demo)
 	attempts := failStatusUpdates(f, failures)
-	f.controller.enqueue(demo)
+	f.controller.enqueue(demo, priorityqueue.Live)
 	return f, demo, attempts
 }
 
@@ -184,8 +185,8 @@ func TestShutdownFinishesInFlightSyncAndTakesNoNewKey(t *testing.T) {
 		updates.Add(1)
 		return false, nil, nil
 	})
-	f.controller.enqueue(first)
-	f.controller.enqueue(second)
+	f.controller.enqueue(first, priorityqueue.Live)
+	f.controller.enqueue(second, priorityqueue.Live)
 
 	_, ctx := ktesting.NewTestContext(t)
 	ctx, cancel := context.WithCancel(ctx)
@@ -225,7 +226,7 @@ func TestWorkerStopsWhenWritesAreCutOff(t *testing.T) {
 	demo := newMydemo("example-mydemo", 1)
 	f := newFixture(t, demo)
 	f.fillCache(demo)
-	f.controller.enqueue(demo)
+	f.controller.enqueue(demo, priorityqueue.Live)
 	_, ctx := ktesting.NewTestContext(t)
 	writeCtx, cutOff := context.WithCancelCause(ctx)
 	f.recorder.before = func() error {

@@ -84,7 +84,7 @@ func (b *bench) limit(ctx context.Context) error {
 }
 
 // cold creates N Mydemos, then starts crddemo and times it until every one
-// is synced, with its event. A fleet is started untimed, and timed from the
+// is synced, with its event; the backlog phase runs meanwhile (backlog.go). A fleet is started untimed, and timed from the
 // moment the bench frees its shards (fleet.go).
 func (b *bench) cold(ctx context.Context) error {
 	b.say("creating %d Mydemos in %s (not timed)", b.opts.n, crddemoNamespace)
@@ -109,7 +109,7 @@ func (b *bench) cold(ctx context.Context) error {
 		if err := b.start(nil); err != nil {
 			return err
 		}
-		return b.await(ctx, "cold", g, started, 0)
+		return b.awaitCold(ctx, g, started)
 	}
 
 	// fleet.go says why the bench holds the shards' Leases meanwhile.
@@ -146,7 +146,7 @@ func (b *bench) cold(ctx context.Context) error {
 	}
 	b.res.ShardsOwnedSeconds = time.Since(started).Seconds()
 	b.say("cold: the replicas own %v shards", owned)
-	return b.await(ctx, "cold", g, started, 0)
+	return b.awaitCold(ctx, g, started)
 }
 
 // start starts one more crddemo, with flags before the user's.

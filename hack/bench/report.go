@@ -38,6 +38,8 @@ type result struct {
 	// Leases, at the start of the cold phase, the replicas owned them all.
 	ShardsOwnedSeconds float64 `json:"shards_owned_seconds,omitempty"`
 	Phases             []phase `json:"phases"`
+	// Backlog is what the backlog phase measured, during the cold phase.
+	Backlog *backlogResult `json:"backlog,omitempty"`
 	// Crddemo is the replicas' totals together; Replicas each one's.
 	Crddemo  *totals  `json:"crddemo,omitempty"`
 	Replicas []totals `json:"replicas"`
@@ -238,6 +240,9 @@ func writeReport(w io.Writer, r *result) error {
 		}
 		row(p.Name, fmt.Sprint(p.Objects), fmt.Sprintf("%.2f", p.Seconds), x,
 			fmt.Sprintf("%.0f", p.ObjectsPerSecond), writes, cpu, requests, rss)
+	}
+	if r.Backlog != nil {
+		fmt.Fprintln(w, describeBacklog(r.Backlog, r.N))
 	}
 	fmt.Fprintln(w)
 	if r.fleet() {

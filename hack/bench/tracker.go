@@ -138,6 +138,14 @@ func (t *tracker) check(uid types.UID) {
 	}
 }
 
+// isSynced reports whether the Mydemo uid is synced at generation or later.
+func (t *tracker) isSynced(uid types.UID, generation int64) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	state := t.objects[uid]
+	return state.synced && state.generation >= generation
+}
+
 func (t *tracker) hasReached(uid types.UID, want target) bool {
 	state := t.objects[uid]
 	return state.synced && state.generation >= want.generation && t.events[uid] >= want.events

@@ -107,3 +107,18 @@ func TestTrackerWaitTimesOut(t *testing.T) {
 		t.Errorf("wait = %v, want an error that says how many are not synced", err)
 	}
 }
+
+func TestTrackerIsSynced(t *testing.T) {
+	tr := newTracker()
+	if tr.isSynced("a", 1) {
+		t.Error("an object the watch never delivered is synced")
+	}
+	tr.observeMydemo(demoAt("a", 2, 1))
+	if tr.isSynced("a", 2) {
+		t.Error("an object synced at generation 1 is synced at 2")
+	}
+	tr.observeMydemo(demoAt("a", 2, 2))
+	if !tr.isSynced("a", 2) || !tr.isSynced("a", 1) {
+		t.Error("an object synced at generation 2 is not synced at 2, or at 1")
+	}
+}
