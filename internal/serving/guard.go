@@ -2,7 +2,6 @@ package serving
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -86,12 +85,7 @@ func bearerToken(r *http.Request) (string, bool) {
 	return token, found && strings.EqualFold(scheme, "Bearer") && token != ""
 }
 
-// remoteHost is the caller's address without its port, which changes with
-// every connection.
+// remoteHost is the caller's address without its port.
 func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+	return addressHost(r.RemoteAddr)
 }
