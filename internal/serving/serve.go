@@ -17,15 +17,25 @@ import (
 )
 
 const (
-	// readHeaderTimeout stops clients that open connections and send their
-	// headers slowly from holding connections open forever.
-	readHeaderTimeout = 10 * time.Second
+	// readHeaderTimeout bounds the TLS handshake and the request's header,
+	// so that a caller sending them slowly holds a connection for seconds,
+	// not forever. A probe or scrape sends its header in one packet.
+	readHeaderTimeout = 5 * time.Second
+	// maxHeaderBytes bounds a request's header: a ServiceAccount token is
+	// about 1 KiB. net/http reads up to 4 KiB past it, then answers 431.
+	maxHeaderBytes = 16 << 10
+	// maxRequestURIBytes bounds a request's path and query, which the
+	// guard's cache key and SubjectAccessReview carry: crddemo's longest,
+	// such as /debug/pprof/profile?seconds=30, are a few dozen bytes.
+	maxRequestURIBytes = 256
 	// writeTimeout bounds writing a response. net/http/pprof extends it by
 	// the sampling time that a profile or trace asks for.
 	writeTimeout = 30 * time.Second
 	// idleTimeout closes kept-alive connections that a prober or scraper
-	// stopped using.
-	idleTimeout = 2 * time.Minute
+	// stopped using, and gives their slot (connlimit.go) back. It is a
+	// Prometheus scrape interval, so that a scraper every 30 s or less keeps
+	// its connection.
+	idleTimeout = time.Minute
 	// shutdownTimeout bounds the wait for requests in flight once ctx is
 	// done, so that SIGTERM stays fast even during a long profile.
 	shutdownTimeout = 5 * time.Second
@@ -36,6 +46,10 @@ const (
 // listening happens before Serve returns, so a bad or busy address is an
 // error at startup; name says which server it was, such as "metrics". Serve
 // returns the address actually bound, which tells the port chosen for ":0".
+//
+// What a caller can make the server hold is bounded: see maxHeaderBytes,
+// maxRequestURIBytes, readHeaderTimeout and the connection caps of
+// connlimit.go.
 //
 // A failure after the start is logged, not returned.
 func Serve(ctx context.Context, name, addr string, handler http.Handler) (net.Addr, error) {
@@ -61,14 +75,16 @@ func serve(ctx context.Context, name, addr string, handler http.Handler, tlsConf
 	if err != nil {
 		return nil, fmt.Errorf("serving %s on %q: %w", name, addr, err)
 	}
+	listener = newLimitListener(ctx, name, listener, maxConnections, maxConnectionsPerHost)
 	scheme := "http"
 	if tlsConfig != nil {
 		listener = tls.NewListener(listener, tlsConfig)
 		scheme = "https"
 	}
 	server := &http.Server{
-		Handler:           handler,
+		Handler:           limitRequestURI(handler),
 		ReadHeaderTimeout: readHeaderTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		// No ReadTimeout: once it passes, the server cancels the request's
 		// context, which would cut a 30-second CPU profile short.
 		WriteTimeout: writeTimeout,
@@ -76,14 +92,25 @@ func serve(ctx context.Context, name, addr string, handler http.Handler, tlsConf
 		// Requests get ctx's logger, but not its cancellation: requests in
 		// flight when ctx is done may finish within shutdownTimeout.
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-		// net/http logs failed TLS handshakes, such as a scraper that does
-		// not trust the certificate; through klog, they keep the format of
-		// every other line, JSON included.
-		ErrorLog: klog.NewStandardLogger("INFO"),
+		ErrorLog:    serverErrorLog(ctx, name),
 	}
 	klog.FromContext(ctx).Info("Serving", "name", name, "address", listener.Addr().String(), "scheme", scheme)
 	go serveUntilDone(ctx, name, server, listener)
 	return listener.Addr(), nil
+}
+
+// limitRequestURI answers 414 to a request whose path and query are longer
+// than maxRequestURIBytes, before handler, and so before any review, sees
+// it.
+func limitRequestURI(handler http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.RequestURI) > maxRequestURIBytes {
+			http.Error(w, fmt.Sprintf("URI Too Long: the path and query may have at most %d bytes", maxRequestURIBytes),
+				http.StatusRequestURITooLong)
+			return
+		}
+		handler.ServeHTTP(w, r)
+	})
 }
 
 // serveUntilDone serves on listener until ctx is done, then shuts server

@@ -161,3 +161,49 @@ func TestServeFailsAtOnceOnABadAddress(t *testing.T) {
 		t.Errorf("Serve on a bad address = %v, want %s", err, want)
 	}
 }
+
+// TestServeRefusesLongHeaders sends a header that never ends: the server
+// answers 431 once it has read its bound, instead of reading on.
+func TestServeRefusesLongHeaders(t *testing.T) {
+	addr, err := Serve(t.Context(), "test", "127.0.0.1:0", http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		t.Error("the handler got a request whose header is past the bound")
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := dialFrom(t, "127.0.0.1", addr.String())
+	// Sent while the answer is read: the server stops reading at its bound.
+	go func() {
+		_, _ = fmt.Fprintf(conn, "GET /healthz HTTP/1.1\r\nHost: crddemo\r\nX-Padding: %s", strings.Repeat("a", 256<<10))
+	}()
+	if err := conn.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	answer := make([]byte, len("HTTP/1.1 431"))
+	if _, err := io.ReadFull(conn, answer); err != nil || string(answer) != "HTTP/1.1 431" {
+		t.Errorf("a 256 KiB header got %q, %v; want HTTP/1.1 431", answer, err)
+	}
+}
+
+// TestServeRefusesLongURIs answers 414 to a path past maxRequestURIBytes
+// without calling the handler, and serves one at the bound.
+func TestServeRefusesLongURIs(t *testing.T) {
+	addr, err := Serve(t.Context(), "test", "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.RequestURI) > maxRequestURIBytes {
+			t.Errorf("the handler got a %d-byte URI", len(r.RequestURI))
+		}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	atBound := "/" + strings.Repeat("a", maxRequestURIBytes-1)
+	if status := getOn(t, dialFrom(t, "127.0.0.1", addr.String()), atBound); status != "HTTP/1.1 200" {
+		t.Errorf("GET of a %d-byte path = %q, want 200", len(atBound), status)
+	}
+	if status := getOn(t, dialFrom(t, "127.0.0.1", addr.String()), atBound+"a"); status != "HTTP/1.1 414" {
+		t.Errorf("GET of a %d-byte path = %q, want 414", len(atBound)+1, status)
+	}
+	if status := getOn(t, dialFrom(t, "127.0.0.1", addr.String()), "/metrics?"+strings.Repeat("a", maxRequestURIBytes)); status != "HTTP/1.1 414" {
+		t.Errorf("GET of a long query = %q, want 414", status)
+	}
+}
