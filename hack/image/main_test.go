@@ -21,6 +21,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/domac/crddemo/internal/image"
 )
 
 // These tests run what make image runs: go build of crddemo, and the image
@@ -142,6 +144,52 @@ func TestImageRunsAsDeployExpects(t *testing.T) {
 	want := "crddemo " + testVersion + " ("
 	if !strings.HasPrefix(string(out), want) || !strings.Contains(string(out), "linux/"+runtime.GOARCH) {
 		t.Errorf("the image's crddemo --version = %q, want %q... linux/%s", out, want, runtime.GOARCH)
+	}
+}
+
+// TestWriteArchiveReplacesTheFile checks that the archive appears whole or
+// not at all: written beside its path and renamed, readable by all, with no
+// temporary file left, and that a path it cannot write is one error that
+// names it.
+func TestWriteArchiveReplacesTheFile(t *testing.T) {
+	img, err := image.Build(image.Spec{Binary: []byte("binary"), Architecture: "amd64", Version: "v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := image.ParseReference("crddemo:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "releases")
+	path := filepath.Join(dir, "crddemo-v1.tar")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("an older archive"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeArchive(path, img, ref); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o644 || info.Size() < 1024 {
+		t.Errorf("%s: mode %v, %d bytes; want 0644 and the archive", path, info.Mode().Perm(), info.Size())
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Errorf("%s holds %d files, want the archive alone", dir, len(entries))
+	}
+
+	blocked := filepath.Join(path, "crddemo.tar") // a directory that is a file
+	err = writeArchive(blocked, img, ref)
+	if err == nil || !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("writeArchive(%s) = %v, want one line that names %s", blocked, err, path)
 	}
 }
 
