@@ -147,6 +147,41 @@ func TestImageRunsAsDeployExpects(t *testing.T) {
 	}
 }
 
+// TestArchiveLoadsIntoPodman loads the built archive with podman load, into
+// a store of the test's own, and checks the name, digest, user and
+// entrypoint that Podman sees. Podman needs no engine running, but it needs
+// installing (apt-get install podman): without it the test skips.
+func TestArchiveLoadsIntoPodman(t *testing.T) {
+	podman, err := exec.LookPath("podman")
+	if err != nil {
+		t.Skip("podman is not installed (apt-get install podman), so the archive is not loaded into it")
+	}
+	archive, digest := firstImage(t)
+	store := t.TempDir()
+	// vfs rather than overlay: nothing is mounted that would outlive the
+	// test's directory.
+	global := []string{"--root", filepath.Join(store, "root"), "--runroot", filepath.Join(store, "run"),
+		"--tmpdir", filepath.Join(store, "tmp"), "--storage-driver", "vfs", "--events-backend", "none"}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, podman, append(global, "load", "-i", archive)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("podman load -i %s: %v\n%s", archive, err, out)
+	}
+	name := "docker.io/library/crddemo:" + testVersion
+	if !strings.Contains(string(out), "Loaded image: "+name+"\n") {
+		t.Errorf("podman load says %q, want that it loaded %s", out, name)
+	}
+	out, err = exec.CommandContext(ctx, podman, append(global, "image", "inspect",
+		"--format", "{{.Digest}} {{.Config.User}} {{.Config.Entrypoint}}", name)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("podman image inspect %s: %v\n%s", name, err, out)
+	}
+	if got, want := strings.TrimSpace(string(out)), digest.String()+" 65532:65532 [/crddemo]"; got != want {
+		t.Errorf("podman sees %q, want %q", got, want)
+	}
+}
+
 // TestWriteArchiveReplacesTheFile checks that the archive appears whole or
 // not at all: written beside its path and renamed, readable by all, with no
 // temporary file left, and that a path it cannot write is one error that
