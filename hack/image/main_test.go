@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"debug/elf"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -179,6 +181,108 @@ func TestArchiveLoadsIntoPodman(t *testing.T) {
 	}
 	if got, want := strings.TrimSpace(string(out)), digest.String()+" 65532:65532 [/crddemo]"; got != want {
 		t.Errorf("podman sees %q, want %q", got, want)
+	}
+}
+
+// TestArchiveImportsIntoContainerd imports the built archive with ctr images
+// import into a containerd of the test's own, the way an image reaches a
+// kubelet's runtime without a registry, and checks that containerd stores it
+// under the full name the kubelet asks for when a pod says crddemo:TAG. It
+// skips unless containerd and ctr are installed (apt-get install containerd)
+// and the test runs as root, which containerd needs.
+func TestArchiveImportsIntoContainerd(t *testing.T) {
+	containerd, err := exec.LookPath("containerd")
+	if err != nil {
+		t.Skip("containerd is not installed (apt-get install containerd), so the archive is not imported into it")
+	}
+	ctr, err := exec.LookPath("ctr")
+	if err != nil {
+		t.Skip("ctr is not installed (apt-get install containerd), so the archive is not imported into containerd")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("containerd runs as root only, and the test does not")
+	}
+	archive, digest := firstImage(t)
+
+	dir := t.TempDir()
+	socket := filepath.Join(dir, "containerd.sock")
+	// Everything in dir, and no CRI plugin: this containerd serves no
+	// kubelet, and must not touch the machine's own.
+	config := fmt.Sprintf(`version = 2
+root = %[1]q
+state = %[2]q
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = %[3]q
+[ttrpc]
+  address = %[4]q
+[debug]
+  address = %[5]q
+[plugins."io.containerd.internal.v1.opt"]
+  path = %[6]q
+`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), socket, socket+".ttrpc",
+		filepath.Join(dir, "debug.sock"), filepath.Join(dir, "opt"))
+	configFile := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(configFile, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(dir, "containerd.log")
+	logs, err := os.Create(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logs.Close()
+	daemonLog := func() string {
+		data, _ := os.ReadFile(logFile)
+		return string(data)
+	}
+	daemon := exec.Command(containerd, "--config", configFile)
+	daemon.Stdout, daemon.Stderr = logs, logs
+	if err := daemon.Start(); err != nil {
+		t.Fatalf("starting containerd: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- daemon.Wait() }()
+	t.Cleanup(func() {
+		daemon.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			daemon.Process.Kill()
+			<-exited
+		}
+	})
+
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	run := func(args ...string) (string, error) {
+		out, err := exec.CommandContext(ctx, ctr, append([]string{"--address", socket, "--namespace", "k8s.io"}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	for {
+		if _, err := run("version"); err == nil {
+			break
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("containerd exited before it served: %v\n%s", err, daemonLog())
+		case <-ctx.Done():
+			t.Fatalf("containerd did not serve on %s within 2 minutes:\n%s", socket, daemonLog())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	// The native snapshotter unpacks by copying, so that no overlay mount
+	// outlives the test.
+	if out, err := run("images", "import", "--snapshotter", "native", archive); err != nil {
+		t.Fatalf("ctr images import %s: %v\n%s", archive, err, out)
+	}
+	name := "docker.io/library/crddemo:" + testVersion
+	out, err := run("images", "list", "name=="+name)
+	if err != nil {
+		t.Fatalf("ctr images list: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, name+" ") || !strings.Contains(out, " "+digest.String()+" ") {
+		t.Errorf("containerd lists, for %s:\n%s\nwant the image %s", name, out, digest)
 	}
 }
 
