@@ -14,7 +14,8 @@ import (
 
 // The annotations on index.json's entry that name the image: containerd
 // stores it under io.containerd.image.name, which must be the full name
-// that the kubelet asks for; Podman and Skopeo read the OCI one.
+// that the kubelet asks for, and Podman 4.3 takes that name too; the OCI
+// one, which the spec defines, is what Podman falls back to.
 const (
 	annotationContainerdName = "io.containerd.image.name"
 	annotationRefName        = "org.opencontainers.image.ref.name"
@@ -55,55 +56,17 @@ func WriteArchive(w io.Writer, img v1.Image, ref Reference) error {
 	if err != nil {
 		return fmt.Errorf("hashing the image's config: %w", err)
 	}
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		return fmt.Errorf("parsing the image's config: %w", err)
-	}
 	layers, err := img.Layers()
 	if err != nil {
 		return fmt.Errorf("listing the image's layers: %w", err)
 	}
-
-	manifestSize, err := img.Size()
+	index, err := indexJSON(img, ref)
 	if err != nil {
-		return fmt.Errorf("sizing the image's manifest: %w", err)
+		return err
 	}
-	mediaType, err := img.MediaType()
+	docker, err := dockerManifestJSON(configDigest, layers, ref)
 	if err != nil {
-		return fmt.Errorf("reading the image's media type: %w", err)
-	}
-	// Written out rather than through mutate.AppendManifests, which would
-	// also set artifactType to the config's media type: a field that OCI
-	// keeps for artifacts, not images.
-	index, err := json.Marshal(v1.IndexManifest{
-		SchemaVersion: 2,
-		MediaType:     types.OCIImageIndex,
-		Manifests: []v1.Descriptor{{
-			MediaType: mediaType,
-			Size:      manifestSize,
-			Digest:    manifestDigest,
-			Platform:  &v1.Platform{OS: cfg.OS, Architecture: cfg.Architecture},
-			Annotations: map[string]string{
-				annotationContainerdName: ref.FullName(),
-				annotationRefName:        ref.String(),
-			},
-		}},
-	})
-	if err != nil {
-		return fmt.Errorf("making index.json: %w", err)
-	}
-
-	docker := dockerManifest{Config: blobPath(configDigest), RepoTags: []string{ref.String()}}
-	for _, layer := range layers {
-		digest, err := layer.Digest()
-		if err != nil {
-			return fmt.Errorf("hashing a layer: %w", err)
-		}
-		docker.Layers = append(docker.Layers, blobPath(digest))
-	}
-	dockerJSON, err := json.Marshal([]dockerManifest{docker})
-	if err != nil {
-		return fmt.Errorf("making manifest.json: %w", err)
+		return err
 	}
 
 	tw := tar.NewWriter(w)
@@ -124,7 +87,7 @@ func WriteArchive(w io.Writer, img v1.Image, ref Reference) error {
 		{blobPath(configDigest), config},
 		{blobPath(manifestDigest), manifest},
 		{"index.json", index},
-		{"manifest.json", dockerJSON},
+		{"manifest.json", docker},
 		{"oci-layout", []byte(ociLayout)},
 	} {
 		if err := writeArchiveFile(tw, f.name, bytes.NewReader(f.data), int64(len(f.data))); err != nil {
@@ -135,6 +98,66 @@ func WriteArchive(w io.Writer, img v1.Image, ref Reference) error {
 		return fmt.Errorf("finishing the archive: %w", err)
 	}
 	return nil
+}
+
+// indexJSON is the OCI layout's index.json: one entry, for img, that names
+// it.
+func indexJSON(img v1.Image, ref Reference) ([]byte, error) {
+	digest, err := img.Digest()
+	if err != nil {
+		return nil, fmt.Errorf("hashing the image's manifest: %w", err)
+	}
+	size, err := img.Size()
+	if err != nil {
+		return nil, fmt.Errorf("sizing the image's manifest: %w", err)
+	}
+	mediaType, err := img.MediaType()
+	if err != nil {
+		return nil, fmt.Errorf("reading the image's media type: %w", err)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("parsing the image's config: %w", err)
+	}
+	// Written out rather than through mutate.AppendManifests, which would
+	// also set artifactType to the config's media type: a field that OCI
+	// keeps for artifacts, not images.
+	index, err := json.Marshal(v1.IndexManifest{
+		SchemaVersion: 2,
+		MediaType:     types.OCIImageIndex,
+		Manifests: []v1.Descriptor{{
+			MediaType: mediaType,
+			Size:      size,
+			Digest:    digest,
+			Platform:  &v1.Platform{OS: cfg.OS, Architecture: cfg.Architecture},
+			Annotations: map[string]string{
+				annotationContainerdName: ref.FullName(),
+				annotationRefName:        ref.String(),
+			},
+		}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("making index.json: %w", err)
+	}
+	return index, nil
+}
+
+// dockerManifestJSON is docker save's manifest.json: the config and layers,
+// by their paths in the OCI layout, and the name.
+func dockerManifestJSON(config v1.Hash, layers []v1.Layer, ref Reference) ([]byte, error) {
+	docker := dockerManifest{Config: blobPath(config), RepoTags: []string{ref.String()}}
+	for _, layer := range layers {
+		digest, err := layer.Digest()
+		if err != nil {
+			return nil, fmt.Errorf("hashing a layer: %w", err)
+		}
+		docker.Layers = append(docker.Layers, blobPath(digest))
+	}
+	data, err := json.Marshal([]dockerManifest{docker})
+	if err != nil {
+		return nil, fmt.Errorf("making manifest.json: %w", err)
+	}
+	return data, nil
 }
 
 // blobPath is where the OCI layout keeps the blob with this digest.
