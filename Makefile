@@ -24,7 +24,7 @@ KUBECTL ?= bin/kubectl
 VULNDB ?=
 
 .DEFAULT_GOAL := all
-.PHONY: all build test test-alerts docs-check check fmt-check vet vulncheck codegen verify-codegen testbin promtool image deploy undeploy kubectl-bin demo bench local-cluster clean help
+.PHONY: all build test test-alerts docs-check check fmt-check vet vulncheck codegen verify-codegen testbin promtool image image-load deploy undeploy kubectl-bin demo bench local-cluster clean help
 
 all: test build ## Check, test (unit and integration) and build releases/crddemo.
 
@@ -67,15 +67,26 @@ testbin: ## Build etcd, kube-apiserver and kubectl into bin/ (only what is missi
 promtool: ## Build Prometheus's promtool into bin/ at the version hack/tools/promtool/go.mod pins (only if missing or outdated).
 	hack/promtool.sh
 
-# The first of docker and podman that is installed and whose engine answers.
-# A recursive variable, so that only make image pays for asking.
+# make image writes the image into this archive, named $(IMAGE); its times
+# are the commit's, so that two builds of one commit give the same digest.
+IMAGE_ARCHIVE := releases/crddemo-$(VERSION).tar
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+
+image: ## Build the container image crddemo:VERSION (or IMAGE=...) into releases/crddemo-VERSION.tar, in Go: no Docker or Podman needed.
+	$(GO) run ./hack/image --version=$(VERSION) --tag=$(IMAGE) --output=$(IMAGE_ARCHIVE) \
+		--created=$(SOURCE_DATE_EPOCH) --revision=$(REVISION)
+
+# The first of docker and podman that is installed and whose engine answers
+# (Podman needs none). A recursive variable, so that only make image-load
+# pays for asking.
 CONTAINER_ENGINE ?= $(shell for engine in docker podman; do \
 	if command -v $$engine >/dev/null 2>&1 && $$engine info >/dev/null 2>&1; then echo $$engine; break; fi; done)
 
-image: ## Build the container image crddemo:VERSION (or IMAGE=...) with Docker or Podman.
+image-load: image ## Build the image and load it into Docker or Podman, whichever answers first.
 	@if [ -z "$(CONTAINER_ENGINE)" ]; then \
-		echo "make image: no container engine found; install Docker or Podman (and start its engine)" >&2; exit 1; fi
-	$(CONTAINER_ENGINE) build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+		echo "make image-load: neither docker nor podman answers; load $(IMAGE_ARCHIVE) where one does, or into a node's containerd with ctr -n k8s.io images import" >&2; exit 1; fi
+	$(CONTAINER_ENGINE) load -i $(IMAGE_ARCHIVE)
 
 # Only the kubectl of bin/ is built here: anything else is the user's own.
 ifeq ($(KUBECTL),bin/kubectl)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
 
+	"github.com/domac/crddemo/internal/image"
 	"github.com/domac/crddemo/internal/sizing"
 )
 
@@ -108,4 +110,29 @@ func checkFits(deploy *appsv1.Deployment, peakRSS int64) error {
 			grace, shutdown, syncTimeout, opts.renewDeadline)
 	}
 	return nil
+}
+
+// TestDeploymentRunsAsTheImageUser holds the pod's runAsUser and runAsGroup
+// to the user that make image gives the image (internal/image), so that the
+// two never name different users, and the Deployment's image to the name
+// that make image tags.
+func TestDeploymentRunsAsTheImageUser(t *testing.T) {
+	data, err := os.ReadFile("deploy/deployment.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deploy appsv1.Deployment
+	if err := yaml.UnmarshalStrict(data, &deploy); err != nil {
+		t.Fatalf("deploy/deployment.yaml: %v", err)
+	}
+	sc := deploy.Spec.Template.Spec.SecurityContext
+	if sc == nil || sc.RunAsUser == nil || sc.RunAsGroup == nil {
+		t.Fatalf("the pod's securityContext sets no runAsUser and runAsGroup: %+v", sc)
+	}
+	if got := fmt.Sprintf("%d:%d", *sc.RunAsUser, *sc.RunAsGroup); got != image.User {
+		t.Errorf("the pod runs as %s, the image as %s", got, image.User)
+	}
+	if got := deploy.Spec.Template.Spec.Containers[0].Image; !strings.HasPrefix(got, "crddemo:") {
+		t.Errorf("the Deployment runs image %q, want crddemo:TAG, the name make image gives", got)
+	}
 }

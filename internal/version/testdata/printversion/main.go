@@ -1,5 +1,5 @@
 // Command printversion prints what `crddemo --version` prints. The version
-// package's tests build it with -ldflags -X, as the Makefile and Dockerfile
+// package's tests build it with -ldflags -X, as the Makefile and hack/image
 // build crddemo, to check that a release number set that way shows.
 package main
 
