@@ -222,4 +222,3 @@ func (b *bench) phase(ctx context.Context, name string, run func(context.Context
 	}
 	return nil
 }
-
