@@ -62,6 +62,7 @@ import (
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
 
 	"github.com/domac/crddemo/internal/controlplane"
+	"github.com/domac/crddemo/internal/harness"
 )
 
 func main() {
@@ -151,7 +152,7 @@ func execute(ctx context.Context, opts options, res *result, say func(string, ..
 	if err != nil {
 		return err
 	}
-	if err := installCRD(ctx, cp); err != nil {
+	if err := harness.InstallCRD(ctx, cp, time.Minute); err != nil {
 		return err
 	}
 
@@ -222,24 +223,6 @@ func (b *bench) phase(ctx context.Context, name string, run func(context.Context
 	defer cancel()
 	if err := run(ctx); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
-	}
-	return nil
-}
-
-// installCRD applies crd/mydemo.yaml with bin/kubectl and waits until it is
-// Established.
-func installCRD(ctx context.Context, cp *controlplane.ControlPlane) error {
-	root, err := controlplane.RepoRoot()
-	if err != nil {
-		return err
-	}
-	for _, args := range [][]string{
-		{"apply", "-f", filepath.Join(root, "crd", "mydemo.yaml")},
-		{"wait", "--for=condition=Established", "--timeout=60s", "crd/mydemos.crddemo.k8s.io"},
-	} {
-		if output, err := cp.Kubectl(ctx, args...).CombinedOutput(); err != nil {
-			return fmt.Errorf("installing the CRD: kubectl %s: %w: %s", strings.Join(args, " "), err, output)
-		}
 	}
 	return nil
 }

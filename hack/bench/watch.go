@@ -17,7 +17,6 @@ import (
 	crddemoinformers "github.com/domac/crddemo/pkg/client/informers/externalversions"
 )
 
-
 // watch feeds t the Mydemos of namespace and their Synced events, through
 // informers, until stop is called, which the bench does before it stops the
 // control plane (the informers would complain of its going). It returns once

@@ -22,8 +22,9 @@ import (
 // Mydemos.
 func installCRD(t *testing.T, cp *controlplane.ControlPlane) {
 	t.Helper()
-	kubectl(t, cp, "", "apply", "-f", repoFile(t, "crd/mydemo.yaml"))
-	kubectl(t, cp, "", "wait", "--for=condition=Established", "--timeout="+waitTimeout.String(), "crd/mydemos.crddemo.k8s.io")
+	if err := harness.InstallCRD(t.Context(), cp, waitTimeout); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // applyDeploy applies deploy/ (its namespace, RBAC, Deployment and the
@@ -36,20 +37,14 @@ func applyDeploy(t *testing.T, cp *controlplane.ControlPlane) {
 }
 
 // createMydemos creates Mydemos named prefix-0 to prefix-(n-1) in the
-// default namespace. For a couple of seconds after its CRD is Established the
-// API server still answers creates with 404; those are retried.
+// default namespace, as harness.CreateMydemo does.
 func createMydemos(t *testing.T, client clientset.Interface, prefix string, n int) []string {
 	t.Helper()
 	var names []string
 	for i := range n {
-		demo := newTestMydemo(prefix, i)
-		var lastErr error
-		err := wait.PollUntilContextTimeout(t.Context(), pollInterval, waitTimeout, true, func(ctx context.Context) (bool, error) {
-			_, lastErr = client.CrddemoV1().Mydemos(demo.Namespace).Create(ctx, demo, metav1.CreateOptions{})
-			return lastErr == nil, nil
-		})
+		demo, err := harness.CreateMydemo(t.Context(), client, newTestMydemo(prefix, i))
 		if err != nil {
-			t.Fatalf("creating mydemo %s: %v (last error: %v)", demo.Name, err, lastErr)
+			t.Fatal(err)
 		}
 		names = append(names, demo.Name)
 	}
