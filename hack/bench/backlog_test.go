@@ -47,8 +47,9 @@ func TestTimeSyncEndsWithItsContext(t *testing.T) {
 }
 
 func TestDescribeBacklog(t *testing.T) {
-	got := describeBacklog(&backlogResult{ChangeSeconds: 0.31, ChangeUnsynced: 9120, NewSeconds: 0.27, NewUnsynced: 9050}, 10000)
-	for _, want := range []string{"1s into the cold phase's", "change synced after 0.31 s, with 9120 of 10000 still unsynced",
+	got := describeBacklog(&backlogResult{Changes: 10, ChangeSeconds: 0.31, ChangeUnsynced: 9120, NewSeconds: 0.27,
+		NewUnsynced: 9050}, 10000)
+	for _, want := range []string{"1s into the cold phase's", "10 changes synced after 0.31 s, with 9120 of 10000 still unsynced",
 		"created then, after 0.27 s, with 9050 still unsynced"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("describeBacklog = %q, want it to contain %q", got, want)

@@ -8,9 +8,9 @@
 //   - cold: N Mydemos exist; crddemo starts; until every one has its Synced
 //     event and a status that observed its generation.
 //   - backlog, during cold: 1 s after crddemo's first sync, the bench
-//     annotates the Mydemo that crddemo's initial list holds last, then
-//     creates a new one; how long until each is synced, and how many of the
-//     N were still unsynced then.
+//     annotates 10 unsynced Mydemos picked at random, then creates a new
+//     one; how long until they are synced, and how many of the N were still
+//     unsynced then.
 //   - update: spec.port of all N changes; until each is synced again, with
 //     one more Synced event.
 //   - burst: N new Mydemos are created while crddemo runs; until all are

@@ -138,6 +138,20 @@ func (t *tracker) check(uid types.UID) {
 	}
 }
 
+// pending returns up to n of g's objects not there yet, picked at random.
+func (t *tracker) pending(g *goal, n int) []types.UID {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var uids []types.UID
+	for uid := range g.pending { // a map's order is random
+		if len(uids) == n {
+			break
+		}
+		uids = append(uids, uid)
+	}
+	return uids
+}
+
 // isSynced reports whether the Mydemo uid is synced at generation or later.
 func (t *tracker) isSynced(uid types.UID, generation int64) bool {
 	t.mu.Lock()

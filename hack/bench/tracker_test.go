@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +106,24 @@ func TestTrackerWaitTimesOut(t *testing.T) {
 	defer cancel()
 	if _, err := tr.wait(ctx, g); err == nil || !strings.Contains(err.Error(), "3 of 3 objects not synced") {
 		t.Errorf("wait = %v, want an error that says how many are not synced", err)
+	}
+}
+
+func TestTrackerPending(t *testing.T) {
+	tr := newTracker()
+	g := tr.begin(3)
+	tr.expect("a", target{generation: 1, events: 1})
+	tr.expect("b", target{generation: 1, events: 1})
+	tr.expect("c", target{generation: 1, events: 1})
+	tr.observeEvents("a", 1)
+	tr.observeMydemo(demoAt("a", 1, 1))
+	got := tr.pending(g, 5)
+	slices.Sort(got)
+	if !slices.Equal(got, []types.UID{"b", "c"}) {
+		t.Errorf("pending(g, 5) = %v, want b and c", got)
+	}
+	if got := tr.pending(g, 1); len(got) != 1 || got[0] == "a" {
+		t.Errorf("pending(g, 1) = %v, want one of b and c", got)
 	}
 }
 

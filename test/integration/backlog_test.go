@@ -1,0 +1,132 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/domac/crddemo/internal/harness"
+	"github.com/domac/crddemo/internal/synced"
+	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
+	testcontrolplane "github.com/domac/crddemo/test/controlplane"
+)
+
+// TestLiveChangesOvertakeTheBacklog starts crddemo on 1,000 unsynced Mydemos
+// with a request budget that makes the backlog last about 20 s. Once the
+// workers are under way, it changes 10 Mydemos still unsynced, picked at
+// random, and creates a new one. All are synced while most of the backlog
+// still waits: live changes are served first. In arrival order, the last of
+// 10 random keys would be near the end of the backlog, and the new one
+// last. The order is read from the objects' state, not from the clock.
+func TestLiveChangesOvertakeTheBacklog(t *testing.T) {
+	const (
+		backlog = 1000
+		changes = 10
+		// Two requests a sync: 50 syncs a second.
+		qps = 100
+	)
+	cp := testcontrolplane.StartForTest(t)
+	client := clientset.NewForConfigOrDie(cp.Config)
+	installCRD(t, cp)
+	createMydemosInParallel(t, client, "backlog", backlog)
+
+	crddemo := startCrddemo(t, nil, "--kubeconfig="+cp.KubeconfigPath,
+		fmt.Sprintf("--kube-api-qps=%d", qps), fmt.Sprintf("--kube-api-burst=%d", qps))
+	crddemo.waitMetrics(t, "crddemo has synced part of the backlog", func(m harness.Metrics) bool {
+		return m.Sum("crddemo_syncs_total", nil) > 0
+	})
+
+	unsynced := unsyncedMydemos(t, client)
+	if len(unsynced) < backlog/2 {
+		t.Fatalf("only %d of the %d Mydemos are unsynced when the workers have started: the backlog went too fast to test", len(unsynced), backlog)
+	}
+	rand.Shuffle(len(unsynced), func(i, j int) { unsynced[i], unsynced[j] = unsynced[j], unsynced[i] })
+	changed := time.Now()
+	for _, name := range unsynced[:changes] {
+		changePort(t, client, name, 9999)
+	}
+	created := createMydemos(t, client, "new", 1)[0]
+
+	for _, name := range append(unsynced[:changes], created) {
+		generation := int64(2)
+		if name == created {
+			generation = 1
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+		_, err := harness.WaitSynced(ctx, client, metav1.NamespaceDefault, name, generation)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	left := len(unsyncedMydemos(t, client))
+	t.Logf("the %d changes and the new Mydemo were synced within %.1f s of the first change, with %d of the %d backlog Mydemos still unsynced",
+		changes, time.Since(changed).Seconds(), left, backlog)
+	if left < backlog/2 {
+		t.Errorf("the %d changes and the new Mydemo were synced only once %d of the %d backlog Mydemos were: "+
+			"live changes must overtake the backlog", changes, backlog-left, backlog)
+	}
+	m, err := harness.Scrape(t.Context(), crddemo.metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting := map[string]string{"name": "mydemos", "priority": "backlog"}
+	if !m.Has("crddemo_workqueue_depth", waiting) || m.Sum("crddemo_workqueue_depth", waiting) == 0 {
+		t.Errorf("/metrics shows no backlog waiting in crddemo_workqueue_depth while most of it is unsynced")
+	}
+}
+
+// createMydemosInParallel creates Mydemos prefix-0 to prefix-(n-1) in the
+// default namespace, several at a time.
+func createMydemosInParallel(t *testing.T, client clientset.Interface, prefix string, n int) {
+	t.Helper()
+	const parallel = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, parallel)
+	for w := range parallel {
+		wg.Go(func() {
+			for i := w; i < n; i += parallel {
+				if _, err := client.CrddemoV1().Mydemos(metav1.NamespaceDefault).Create(t.Context(),
+					newTestMydemo(prefix, i), metav1.CreateOptions{}); err != nil {
+					errs <- fmt.Errorf("creating mydemo %s-%d: %w", prefix, i, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+// unsyncedMydemos names the Mydemos in the default namespace whose status
+// is not current.
+func unsyncedMydemos(t *testing.T, client clientset.Interface) []string {
+	t.Helper()
+	var unsynced []string
+	err := wait.PollUntilContextTimeout(t.Context(), pollInterval, waitTimeout, true, func(ctx context.Context) (bool, error) {
+		list, err := client.CrddemoV1().Mydemos(metav1.NamespaceDefault).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, nil
+		}
+		unsynced = nil
+		for i := range list.Items {
+			if !synced.IsCurrent(&list.Items[i]) {
+				unsynced = append(unsynced, list.Items[i].Name)
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		t.Fatalf("listing the Mydemos: %v", err)
+	}
+	return unsynced
+}
