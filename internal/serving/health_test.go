@@ -44,12 +44,12 @@ func TestHealthEndpointResponses(t *testing.T) {
 		{
 			name: "all checks, one failing", method: http.MethodGet, target: "/healthz",
 			wantCode: http.StatusInternalServerError,
-			wantBody: "[+]informers ok\n[-]apiserver failed: connection refused\nhealthz check failed\n",
+			wantBody: "[+]informers ok\n[-]apiserver failed: reason withheld\nhealthz check failed\n",
 		},
 		{
 			name: "verbose makes no difference to a failure", method: http.MethodGet, target: "/healthz?verbose",
 			wantCode: http.StatusInternalServerError,
-			wantBody: "[+]informers ok\n[-]apiserver failed: connection refused\nhealthz check failed\n",
+			wantBody: "[+]informers ok\n[-]apiserver failed: reason withheld\nhealthz check failed\n",
 		},
 		{
 			name: "the passing check alone", method: http.MethodGet, target: "/healthz/informers",
@@ -62,7 +62,7 @@ func TestHealthEndpointResponses(t *testing.T) {
 		{
 			name: "the failing check alone", method: http.MethodGet, target: "/healthz/apiserver",
 			wantCode: http.StatusInternalServerError,
-			wantBody: "[-]apiserver failed: connection refused\nhealthz check failed\n",
+			wantBody: "[-]apiserver failed: reason withheld\nhealthz check failed\n",
 		},
 		{
 			name: "HEAD is served like GET", method: http.MethodHead, target: "/healthz/informers",

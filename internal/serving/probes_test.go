@@ -22,8 +22,8 @@ func TestProbesHandlerRunsEachEndpointsOwnChecks(t *testing.T) {
 		{"/healthz", http.StatusOK, "ok"},
 		{"/healthz/leaderElection", http.StatusOK, "ok"},
 		{"/healthz/informers", http.StatusNotFound, "404 page not found\n"},
-		{"/readyz", http.StatusInternalServerError, "[-]informers failed: not synced\nreadyz check failed\n"},
-		{"/readyz/informers", http.StatusInternalServerError, "[-]informers failed: not synced\nreadyz check failed\n"},
+		{"/readyz", http.StatusInternalServerError, "[-]informers failed: reason withheld\nreadyz check failed\n"},
+		{"/readyz/informers", http.StatusInternalServerError, "[-]informers failed: reason withheld\nreadyz check failed\n"},
 		{"/readyz/leaderElection", http.StatusNotFound, "404 page not found\n"},
 		{"/livez", http.StatusNotFound, "404 page not found\n"},
 	}
