@@ -18,6 +18,8 @@ import (
 const (
 	maxConnections        = 64
 	maxConnectionsPerHost = 8
+	// serverFullKey is the refusal log's key for a full server.
+	serverFullKey = "\x00full"
 )
 
 // limitListener closes the connections that would take its server past
@@ -51,8 +53,8 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		host := addressHost(conn.RemoteAddr().String())
-		if reason := l.take(host); reason != "" {
-			l.refuse(conn, host, reason)
+		if full, hostFull := l.take(host); full || hostFull {
+			l.refuse(conn, host, hostFull)
 			continue
 		}
 		return &limitedConn{Conn: conn, release: sync.OnceFunc(func() { l.release(host) })}, nil
@@ -60,18 +62,18 @@ func (l *limitListener) Accept() (net.Conn, error) {
 }
 
 // take counts a connection from host, or says which cap it would pass.
-func (l *limitListener) take(host string) (exceeded string) {
+func (l *limitListener) take(host string) (full, hostFull bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
 	case l.open >= l.total:
-		return "the server has its most open connections"
+		return true, false
 	case l.hosts[host] >= l.perHost:
-		return "the host has its most open connections"
+		return false, true
 	}
 	l.open++
 	l.hosts[host]++
-	return ""
+	return false, false
 }
 
 func (l *limitListener) release(host string) {
@@ -83,10 +85,16 @@ func (l *limitListener) release(host string) {
 	}
 }
 
-// refuse closes conn, and logs it once per host and refusalLogInterval.
-func (l *limitListener) refuse(conn net.Conn, host, reason string) {
+// refuse closes conn, and logs it: a host past its own cap once per host
+// and refusalLogInterval, a full server once per refusalLogInterval, since
+// only many hosts at once can fill it.
+func (l *limitListener) refuse(conn net.Conn, host string, hostFull bool) {
 	_ = conn.Close()
-	if log, unlogged := l.refusals.record(host); log {
+	key, reason := serverFullKey, "the server has its most open connections"
+	if hostFull {
+		key, reason = host, "the host has its most open connections"
+	}
+	if log, unlogged := l.refusals.record(key); log {
 		keysAndValues := []any{"name", l.name, "remote", host, "reason", reason,
 			"maxConnections", l.total, "maxConnectionsPerHost", l.perHost}
 		if unlogged > 0 {
