@@ -13,16 +13,20 @@ import (
 	authenticationv1client "k8s.io/client-go/kubernetes/typed/authentication/v1"
 )
 
-// How long the answers of TokenReviews are kept. A minute is longer than the
+// How long the answers of TokenReviews are used. A minute is longer than the
 // 15 s or 30 s between Prometheus scrapes, so a steady scraper costs one
-// review a minute per replica, not one per scrape; and it is the longest a
-// deleted ServiceAccount's token, or an expired one, still gets in (the API
-// server's own webhook token cache keeps answers for two minutes). A refused
-// token is asked about again after 10 s, the delegating authenticator's
-// default, so a fixed token works soon, while a scraper with a bad one costs
-// at most a review every 10 s.
+// review a minute per replica, not one per scrape; past it, the answer is
+// refreshed in the background while the scraper keeps being served, for at
+// most answerMaxAge after the API server gave it, and never past the
+// token's own expiry. So a deleted ServiceAccount's token, or a revoked
+// role (authz.go), loses access at the first scrape after a minute while
+// the API server answers, and within answerMaxAge when it cannot. A
+// refused token is asked about again after 10 s, the delegating
+// authenticator's default, so a fixed token works soon, while a scraper
+// with a bad one costs at most a review every 10 s.
 const (
 	authenticatedTTL   = time.Minute
+	answerMaxAge       = 5 * time.Minute
 	unauthenticatedTTL = 10 * time.Second
 )
 
@@ -30,14 +34,16 @@ const (
 type TokenAuthenticator interface {
 	// AuthenticateToken returns the token's user, or ok false with the
 	// reason when the token is not valid. An error means that nobody could
-	// tell, such as an unreachable API server.
+	// tell, such as an unreachable API server, or ErrTooManyReviews.
 	AuthenticateToken(ctx context.Context, token string) (user authenticationv1.UserInfo, ok bool, reason string, err error)
 }
 
 // NewTokenReviewAuthenticator asks the API server about each token with a
-// TokenReview, as kube-controller-manager does, and caches the answers.
+// TokenReview, as kube-controller-manager does, and caches the answers. Its
+// reviews have budgets of their own (reviewbudget.go).
 func NewTokenReviewAuthenticator(client authenticationv1client.TokenReviewInterface) TokenAuthenticator {
-	return &cachedAuthenticator{reviewer: tokenReviewer{client: client}, cache: newReviewCache[authentication](time.Now)}
+	return &cachedAuthenticator{reviewer: tokenReviewer{client: client},
+		cache: newReviewCache[authentication](time.Now, newAskBudget(), newRefreshBudget())}
 }
 
 // tokenReviewer is the uncached TokenReview client.
@@ -79,13 +85,14 @@ type cachedAuthenticator struct {
 }
 
 func (a *cachedAuthenticator) AuthenticateToken(ctx context.Context, token string) (authenticationv1.UserInfo, bool, string, error) {
-	answer, err := a.cache.get(ctx, tokenHash(token), func(ctx context.Context) (authentication, time.Duration, error) {
+	answer, err := a.cache.get(ctx, tokenHash(token), func(ctx context.Context) (authentication, lifetime, error) {
 		user, ok, reason, err := a.reviewer.AuthenticateToken(ctx, token)
-		ttl := authenticatedTTL
-		if !ok {
-			ttl = unauthenticatedTTL
+		life := lifetime{refresh: unauthenticatedTTL, expire: unauthenticatedTTL}
+		if ok {
+			life = lifetime{refresh: authenticatedTTL, expire: answerMaxAge}
+			life.notAfter, _ = tokenExpiry(token)
 		}
-		return authentication{user: user, ok: ok, reason: reason}, ttl, err
+		return authentication{user: user, ok: ok, reason: reason}, life, err
 	})
 	return answer.user, answer.ok, answer.reason, err
 }

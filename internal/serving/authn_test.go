@@ -2,6 +2,7 @@ package serving
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	clienttesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/util/flowcontrol"
 )
 
 // fakeTokenReviews is an API server that knows the tokens in users, and
@@ -41,7 +43,9 @@ func TestTokenReviewAuthenticator(t *testing.T) {
 	clock := newFakeClock()
 	authn := &cachedAuthenticator{
 		reviewer: tokenReviewer{client: client.AuthenticationV1().TokenReviews()},
-		cache:    newReviewCache[authentication](clock.Now),
+		// No refresh budget: answers due again are used until they expire,
+		// without a background review (reviewcache_test.go tests those).
+		cache: newReviewCache[authentication](clock.Now, flowcontrol.NewFakeAlwaysRateLimiter(), flowcontrol.NewFakeNeverRateLimiter()),
 	}
 
 	steps := []struct {
@@ -62,7 +66,10 @@ func TestTokenReviewAuthenticator(t *testing.T) {
 		{what: "it again, from the cache", advance: unauthenticatedTTL - time.Second, token: "bad",
 			wantReason: "invalid bearer token", wantReviews: 2},
 		{what: "it again, reviewed", advance: time.Second, token: "bad", wantReason: "invalid bearer token", wantReviews: 3},
-		{what: "the valid token once its answer expired, with the API server failing", token: "good",
+		{what: "the valid token, due for a refresh, from the cache", token: "good", wantUser: scraper.Username,
+			wantOK: true, wantReviews: 3},
+		// The steps so far took 69 s.
+		{what: "the valid token once its answer expired, with the API server failing", advance: answerMaxAge - 69*time.Second, token: "good",
 			apiErr: errors.New("connection refused"), wantErr: "creating a TokenReview: connection refused", wantReviews: 4},
 		{what: "it again, reviewed since failures are not cached", token: "good", wantUser: scraper.Username,
 			wantOK: true, wantReviews: 5},
@@ -87,5 +94,32 @@ func TestTokenReviewAuthenticator(t *testing.T) {
 	}
 	if _, cached := authn.cache.entries["good"]; cached {
 		t.Error("the cache keeps the token itself as a key, want its hash")
+	}
+}
+
+// TestTokenReviewAuthenticatorHonoursTheTokensExpiry: the answer about a
+// token that expires before the answer would is asked about again once the
+// token has expired.
+func TestTokenReviewAuthenticatorHonoursTheTokensExpiry(t *testing.T) {
+	clock := newFakeClock()
+	token := jwt(fmt.Sprintf(`{"exp":%d}`, clock.Now().Add(90*time.Second).Unix()))
+	var reviews int
+	var apiErr error
+	client := fakeTokenReviews(map[string]authenticationv1.UserInfo{token: {Username: "prometheus"}}, &reviews, &apiErr)
+	authn := &cachedAuthenticator{
+		reviewer: tokenReviewer{client: client.AuthenticationV1().TokenReviews()},
+		cache:    newReviewCache[authentication](clock.Now, flowcontrol.NewFakeAlwaysRateLimiter(), flowcontrol.NewFakeNeverRateLimiter()),
+	}
+	for _, step := range []struct {
+		advance     time.Duration
+		wantReviews int
+	}{{0, 1}, {89 * time.Second, 1}, {time.Second, 2}} {
+		clock.step(step.advance)
+		if _, ok, _, err := authn.AuthenticateToken(t.Context(), token); !ok || err != nil {
+			t.Fatalf("AuthenticateToken = %t, %v; want the token accepted", ok, err)
+		}
+		if reviews != step.wantReviews {
+			t.Errorf("%v after the first review: %d TokenReviews, want %d", clock.Now().Sub(newFakeClock().Now()), reviews, step.wantReviews)
+		}
 	}
 }

@@ -13,9 +13,10 @@ import (
 	authorizationv1client "k8s.io/client-go/kubernetes/typed/authorization/v1"
 )
 
-// How long the answers of SubjectAccessReviews are kept, for the reasons
+// How long the answers of SubjectAccessReviews are used, for the reasons
 // the TokenReview's are (authn.go): taking the metrics-reader role away
-// takes effect within a minute, granting it within 10 s.
+// takes effect at the first scrape after a minute while the API server
+// answers, and within answerMaxAge when it cannot; granting it within 10 s.
 const (
 	allowedTTL = time.Minute
 	deniedTTL  = 10 * time.Second
@@ -26,15 +27,18 @@ const (
 // grant.
 type PathAuthorizer interface {
 	// AuthorizePath returns whether user may, with the reason the API server
-	// gave. An error means that nobody could tell.
+	// gave. An error means that nobody could tell, such as an unreachable API
+	// server, or ErrTooManyReviews.
 	AuthorizePath(ctx context.Context, user authenticationv1.UserInfo, verb, path string) (allowed bool, reason string, err error)
 }
 
 // NewSubjectAccessReviewAuthorizer asks the API server about each user, verb
 // and path with a SubjectAccessReview, as kube-controller-manager does, and
-// caches the answers.
+// caches the answers. Its reviews have budgets of their own
+// (reviewbudget.go).
 func NewSubjectAccessReviewAuthorizer(client authorizationv1client.SubjectAccessReviewInterface) PathAuthorizer {
-	return &cachedAuthorizer{reviewer: accessReviewer{client: client}, cache: newReviewCache[authorization](time.Now)}
+	return &cachedAuthorizer{reviewer: accessReviewer{client: client},
+		cache: newReviewCache[authorization](time.Now, newAskBudget(), newRefreshBudget())}
 }
 
 // accessReviewer is the uncached SubjectAccessReview client.
@@ -89,13 +93,13 @@ func (a *cachedAuthorizer) AuthorizePath(ctx context.Context, user authenticatio
 		return false, "", fmt.Errorf("encoding the user %q as a cache key: %w", user.Username, err)
 	}
 	key := fmt.Sprintf("%s %s %s", userKey, verb, path)
-	answer, err := a.cache.get(ctx, key, func(ctx context.Context) (authorization, time.Duration, error) {
+	answer, err := a.cache.get(ctx, key, func(ctx context.Context) (authorization, lifetime, error) {
 		allowed, reason, err := a.reviewer.AuthorizePath(ctx, user, verb, path)
-		ttl := allowedTTL
-		if !allowed {
-			ttl = deniedTTL
+		life := lifetime{refresh: deniedTTL, expire: deniedTTL}
+		if allowed {
+			life = lifetime{refresh: allowedTTL, expire: answerMaxAge}
 		}
-		return authorization{allowed: allowed, reason: reason}, ttl, err
+		return authorization{allowed: allowed, reason: reason}, life, err
 	})
 	return answer.allowed, answer.reason, err
 }

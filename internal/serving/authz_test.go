@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	clienttesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/util/flowcontrol"
 )
 
 // fakeAccessReviews is an API server that lets get on the paths in allowed
@@ -45,7 +46,9 @@ func TestSubjectAccessReviewAuthorizer(t *testing.T) {
 	clock := newFakeClock()
 	authz := &cachedAuthorizer{
 		reviewer: accessReviewer{client: client.AuthorizationV1().SubjectAccessReviews()},
-		cache:    newReviewCache[authorization](clock.Now),
+		// No refresh budget: answers due again are used until they expire,
+		// without a background review (reviewcache_test.go tests those).
+		cache: newReviewCache[authorization](clock.Now, flowcontrol.NewFakeAlwaysRateLimiter(), flowcontrol.NewFakeNeverRateLimiter()),
 	}
 
 	steps := []struct {
@@ -66,7 +69,11 @@ func TestSubjectAccessReviewAuthorizer(t *testing.T) {
 		{what: "another user gets /metrics", user: other, verb: "get", path: "/metrics", wantReviews: 4},
 		{what: "again, from the cache", advance: deniedTTL - time.Second, user: other, verb: "get", path: "/metrics", wantReviews: 4},
 		{what: "again, reviewed", advance: time.Second, user: other, verb: "get", path: "/metrics", wantReviews: 5},
-		{what: "reader once the answer expired, with the API server failing", user: reader, verb: "get", path: "/metrics",
+		{what: "reader, due for a refresh, from the cache", user: reader, verb: "get", path: "/metrics",
+			wantAllowed: true, wantReviews: 5},
+		// The steps so far took 69 s.
+		{what: "reader once the answer expired, with the API server failing", advance: answerMaxAge - 69*time.Second,
+			user: reader, verb: "get", path: "/metrics",
 			apiErr:  errors.New("the server is currently unable to handle the request"),
 			wantErr: "creating a SubjectAccessReview: the server is currently unable", wantReviews: 6},
 		{what: "again, reviewed since failures are not cached", user: reader, verb: "get", path: "/metrics",

@@ -1,6 +1,7 @@
 package serving
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -23,7 +24,7 @@ type guard struct {
 // WithAuthenticationAndAuthorization guards handler with authenticator and
 // authorizer. A refused caller is logged once, then once every few minutes
 // while it keeps being refused; so is a review that fails, which answers
-// 503.
+// 503, and one that its budget does not admit, which answers 429.
 func WithAuthenticationAndAuthorization(handler http.Handler, authenticator TokenAuthenticator, authorizer PathAuthorizer) http.Handler {
 	return &guard{handler: handler, authenticator: authenticator, authorizer: authorizer, refusals: newRefusalLog(time.Now)}
 }
@@ -37,6 +38,10 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, ok, reason, err := g.authenticator.AuthenticateToken(ctx, token)
+	if errors.Is(err, ErrTooManyReviews) {
+		g.tooManyReviews(w, r, "TokenReviews", err)
+		return
+	}
 	if err != nil {
 		g.refuse(w, r, http.StatusServiceUnavailable, "authentication error",
 			"Service Unavailable: cannot review the token with the API server", "err", err)
@@ -51,6 +56,10 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// names it for paths that are not resources: get for GET.
 	verb := strings.ToLower(r.Method)
 	allowed, reason, err := g.authorizer.AuthorizePath(ctx, user, verb, r.URL.Path)
+	if errors.Is(err, ErrTooManyReviews) {
+		g.tooManyReviews(w, r, "SubjectAccessReviews", err)
+		return
+	}
 	if err != nil {
 		g.refuse(w, r, http.StatusServiceUnavailable, "authorization error",
 			"Service Unavailable: cannot review the request with the API server", "user", user.Username, "err", err)
@@ -63,6 +72,17 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.handler.ServeHTTP(w, r)
+}
+
+// tooManyReviews answers 429 to a caller whose review the budget for new
+// questions does not admit now, with a Retry-After that Prometheus and
+// client-go honour. The refusals of every caller share one log line, since
+// a flood of strangers is what spends the budget.
+func (g *guard) tooManyReviews(w http.ResponseWriter, r *http.Request, reviews string, err error) {
+	w.Header().Set("Retry-After", "1")
+	g.refuse(w, r, http.StatusTooManyRequests, "too many "+reviews,
+		"Too Many Requests: too many new callers to review with the API server; try again in a second",
+		"reviews", reviews, "err", err)
 }
 
 // refuse answers code with message and logs why, unless the caller, named

@@ -74,6 +74,11 @@ func TestGuard(t *testing.T) {
 			wantCode: http.StatusServiceUnavailable, wantBody: "cannot review the token"},
 		{name: "SubjectAccessReview failing", authorization: "Bearer reader-token", path: "/metrics", authzErr: errors.New("timeout"),
 			wantCode: http.StatusServiceUnavailable, wantBody: "cannot review the request"},
+		{name: "no budget for a TokenReview", authorization: "Bearer reader-token", path: "/metrics", authnErr: ErrTooManyReviews,
+			wantCode: http.StatusTooManyRequests, wantBody: "Too Many Requests: too many new callers"},
+		{name: "no budget for a SubjectAccessReview", authorization: "Bearer reader-token", path: "/metrics",
+			authzErr: fmt.Errorf("authorizing: %w", ErrTooManyReviews),
+			wantCode: http.StatusTooManyRequests, wantBody: "Too Many Requests: too many new callers"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,6 +91,9 @@ func TestGuard(t *testing.T) {
 			handler.ServeHTTP(recorder, req)
 			if recorder.Code != tt.wantCode || !strings.Contains(recorder.Body.String(), tt.wantBody) {
 				t.Errorf("GET %s = %d %q, want %d with %q", tt.path, recorder.Code, recorder.Body.String(), tt.wantCode, tt.wantBody)
+			}
+			if retry := recorder.Header().Get("Retry-After"); (tt.wantCode == http.StatusTooManyRequests) != (retry == "1") {
+				t.Errorf("GET %s = %d with Retry-After %q, want Retry-After: 1 with every 429 and only then", tt.path, recorder.Code, retry)
 			}
 		})
 	}

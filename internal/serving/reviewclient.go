@@ -2,26 +2,18 @@ package serving
 
 import (
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/util/flowcontrol"
-)
-
-// The review client's own rate limit: client-go's defaults. With the
-// answers cached for a minute, a scraper costs about two reviews a minute,
-// so this is room for a few dozen scrapers at once, and no burst of
-// strangers can make crddemo send the API server more than this.
-const (
-	reviewQPS   = 5
-	reviewBurst = 10
 )
 
 // ReviewClientConfig is config, with crddemo's server and credentials, for
-// the client that sends TokenReviews and SubjectAccessReviews. It has a
-// token bucket of its own instead of the one that --kube-api-qps sizes, so
-// that scrapes never slow the controller's syncs down, nor syncs the
-// scrapes.
+// the client that sends TokenReviews and SubjectAccessReviews. It has no
+// rate limiter: the reviews' budgets (reviewbudget.go) bound what it sends,
+// refusing what they do not admit at once, where a client's limiter would
+// queue every caller behind a flood until the review timed out. Nor does it
+// draw on the token bucket that --kube-api-qps sizes, so that scrapes never
+// slow the controller's syncs down, nor syncs the scrapes.
 func ReviewClientConfig(config *rest.Config) *rest.Config {
 	config = rest.CopyConfig(config)
-	config.QPS, config.Burst = reviewQPS, reviewBurst
-	config.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(reviewQPS, reviewBurst)
+	// A negative QPS is client-go's way to say: no rate limiter.
+	config.QPS, config.Burst, config.RateLimiter = -1, 0, nil
 	return config
 }
