@@ -90,7 +90,8 @@ func TestLimitListenerCapsTheServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	listener := newLimitListener(context.Background(), "test", inner, 2, 1)
+	logger, logs := newBufferedLogger(t, 0)
+	listener := newLimitListener(klog.NewContext(context.Background(), logger), "test", inner, 2, 1)
 	defer listener.Close()
 	accepted := make(chan net.Conn, 10)
 	go func() {
@@ -128,5 +129,9 @@ func TestLimitListenerCapsTheServer(t *testing.T) {
 	receive("a connection after one closed")
 	if !closedByServer(t, dialFrom(t, "127.0.0.5", inner.Addr().String())) {
 		t.Error("closing one connection twice gave two slots back")
+	}
+	// Only many hosts fill a server: their refusals share one line.
+	if n := strings.Count(logs.String(), "Refused a connection"); n != 1 {
+		t.Errorf("two refusals by a full server were logged in %d lines, want 1:\n%s", n, logs.String())
 	}
 }

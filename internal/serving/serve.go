@@ -22,8 +22,9 @@ const (
 	// not forever. A probe or scrape sends its header in one packet.
 	readHeaderTimeout = 5 * time.Second
 	// maxHeaderBytes bounds a request's header: a ServiceAccount token is
-	// about 1 KiB. net/http reads up to 4 KiB past it, then answers 431.
-	maxHeaderBytes = 16 << 10
+	// about 1 KiB, and header lines past 8 KiB are refused by common
+	// proxies anyway. net/http reads up to 4 KiB past it, then answers 431.
+	maxHeaderBytes = 8 << 10
 	// maxRequestURIBytes bounds a request's path and query, which the
 	// guard's cache key and SubjectAccessReview carry: crddemo's longest,
 	// such as /debug/pprof/profile?seconds=30, are a few dozen bytes.

@@ -179,6 +179,9 @@ func newScrapeClient(t *testing.T) scrapeClient {
 	transport := &http.Transport{
 		TLSClientConfig:     &tls.Config{InsecureSkipVerify: true},
 		MaxIdleConnsPerHost: 100,
+		// crddemo closes a host's connections past 8 at once; a burst of
+		// scrapes waits for one of them, as Prometheus' would.
+		MaxConnsPerHost: 8,
 	}
 	t.Cleanup(transport.CloseIdleConnections)
 	return scrapeClient{&http.Client{Transport: transport, Timeout: waitTimeout}}
