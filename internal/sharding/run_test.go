@@ -89,12 +89,18 @@ type replica struct {
 }
 
 func startReplica(t *testing.T, client *fake.Clientset, o *owners, identity string, shards int) *replica {
+	return startReplicaWith(t, client, o, testConfig(identity, shards))
+}
+
+// startReplicaWith is startReplica with a config of the test's own.
+func startReplicaWith(t *testing.T, client *fake.Clientset, o *owners, cfg Config) *replica {
+	identity := cfg.Election.Identity
 	_, ctx := ktesting.NewTestContext(t)
 	ctx, stop := context.WithCancel(ctx)
 	r := &replica{stop: stop, done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
-		r.err = Run(ctx, client.CoordinationV1(), testConfig(identity, shards), o.work(identity))
+		r.err = Run(ctx, client.CoordinationV1(), cfg, o.work(identity))
 	}()
 	t.Cleanup(func() {
 		stop()
@@ -150,8 +156,16 @@ func TestReplicasShareTheShardsFairly(t *testing.T) {
 func TestOneShardIsOneLeader(t *testing.T) {
 	client := fakeleases.NewClientset(nil)
 	o := newOwners(t)
-	startReplica(t, client, o, "a", 1)
-	startReplica(t, client, o, "b", 1)
+	// Slower than testConfig, so that a loaded machine (go test -race on
+	// two cores) does not make the owner miss its renew deadline, which
+	// would hand the shard over for a reason this test is not about.
+	slow := func(identity string) Config {
+		cfg := testConfig(identity, 1)
+		cfg.Election.LeaseDuration, cfg.Election.RenewDeadline, cfg.Election.RetryPeriod = 4*time.Second, 2*time.Second, 200*time.Millisecond
+		return cfg
+	}
+	startReplicaWith(t, client, o, slow("a"))
+	startReplicaWith(t, client, o, slow("b"))
 	var first map[string]int
 	err := wait.PollUntilContextTimeout(t.Context(), 20*time.Millisecond, waitLimit, true, func(context.Context) (bool, error) {
 		first = o.counts()
@@ -160,9 +174,10 @@ func TestOneShardIsOneLeader(t *testing.T) {
 	if err != nil {
 		t.Fatalf("shards run: %v, want one replica running the one shard", o.counts())
 	}
-	// Several lease durations, in which a second owner would show: the
-	// other replica's retries, and a lease that was not renewed, expire.
-	hold := 3 * testConfig("", 1).Election.LeaseDuration
+	// A lease duration and more, in which a second owner would show: the
+	// other replica retries every 200ms, and a lease that was not renewed
+	// would expire.
+	hold := 5 * time.Second
 	for deadline := time.Now().Add(hold); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if now := o.counts(); !maps.Equal(now, first) {
 			t.Fatalf("shards run: %v after %v, want %v throughout %v", now, first, first, hold)
