@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/domac/crddemo/internal/harness"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 )
 
@@ -94,7 +95,7 @@ func (b *bench) backlog(ctx context.Context, g *goal) error {
 	}
 
 	created := time.Now()
-	demo, err := createMydemo(ctx, b.client, &crddemov1.Mydemo{
+	demo, err := harness.CreateMydemo(ctx, b.client, &crddemov1.Mydemo{
 		ObjectMeta: metav1.ObjectMeta{Namespace: crddemoNamespace, Name: "backlog-new"},
 		Spec:       crddemov1.MydemoSpec{IP: "127.0.0.1", Port: firstPort},
 	})
