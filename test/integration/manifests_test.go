@@ -438,14 +438,17 @@ func checkDeployment(t *testing.T, deploy *appsv1.Deployment) {
 			for _, v := range pod.Volumes {
 				if v.Name == m.Name && v.Projected != nil {
 					mounted = mounted && slices.ContainsFunc(v.Projected.Sources, func(s corev1.VolumeProjection) bool {
-						return s.ServiceAccountToken != nil && s.ServiceAccountToken.Path == "token"
+						// 3600 s, not 3607 s, which the API server would
+						// answer with a token valid for a year.
+						return s.ServiceAccountToken != nil && s.ServiceAccountToken.Path == "token" &&
+							deref(s.ServiceAccountToken.ExpirationSeconds) == 3600
 					})
 				}
 			}
 		}
 	}
 	if !mounted {
-		t.Errorf("Deployment does not mount a projected token read-only at the in-cluster path: %+v, %+v", c.VolumeMounts, pod.Volumes)
+		t.Errorf("Deployment does not mount a one-hour projected token read-only at the in-cluster path: %+v, %+v", c.VolumeMounts, pod.Volumes)
 	}
 }
 
