@@ -219,6 +219,9 @@ func findRESTConfig(kubeconfigPath, master string) (*rest.Config, error) {
 			if master != "" {
 				inCluster.Host = master
 			}
+			if err := plainHTTPWith(inCluster, master, "which would send "+describeCredentials(inCluster)+" in clear text"); err != nil {
+				return nil, err
+			}
 			return inCluster, nil
 		// Outside a pod, or in one without a token, clientcmd's own answer
 		// stands: --master alone, with no credentials, or none at all.
@@ -233,7 +236,46 @@ func findRESTConfig(kubeconfigPath, master string) (*rest.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading kubeconfig: %w", err)
 	}
+	// Over plain HTTP, clientcmd leaves the user's credentials out, which
+	// would leave crddemo anonymous without a word.
+	if credentials := kubeconfigCredentials(kubeconfig); credentials != "" {
+		if err := plainHTTPWith(config, master, "over which client-go leaves out "+credentials+
+			", so every request would be anonymous"); err != nil {
+			return nil, err
+		}
+	}
 	return config, nil
+}
+
+// plainHTTPWith refuses a plain-HTTP API server address that credentials
+// exist for, named by what, such as the ServiceAccount token that client-go
+// would send in clear text from a pod, where anyone on the way could read
+// and use it. A host without a scheme is plain HTTP to client-go unless
+// config has TLS settings.
+func plainHTTPWith(config *rest.Config, master, what string) error {
+	server, _, err := rest.DefaultServerUrlFor(config)
+	if err != nil || server.Scheme != "http" {
+		return nil
+	}
+	where := fmt.Sprintf("the kubeconfig's server %q", config.Host)
+	if master != "" {
+		where = fmt.Sprintf("--master=%q", master)
+	}
+	return usageError{fmt.Errorf("%s is plain HTTP, %s: use https", where, what)}
+}
+
+// kubeconfigCredentials names the credentials of the kubeconfig's current
+// user, or returns "" if it has none.
+func kubeconfigCredentials(kubeconfig *clientcmdapi.Config) string {
+	context := kubeconfig.Contexts[kubeconfig.CurrentContext]
+	if context == nil || kubeconfig.AuthInfos[context.AuthInfo] == nil {
+		return ""
+	}
+	user := kubeconfig.AuthInfos[context.AuthInfo]
+	if user.Token == "" && user.TokenFile == "" && user.Password == "" && user.Exec == nil && user.AuthProvider == nil {
+		return ""
+	}
+	return fmt.Sprintf("the credentials of the kubeconfig's user %q", context.AuthInfo)
 }
 
 // describeCredentials says how config authenticates, without the secret

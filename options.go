@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -283,6 +284,12 @@ func (o *options) validate() error {
 	if o.profiling && o.metricsAddress == "0" {
 		return errors.New("--profiling needs --metrics-bind-address: the profiles are served beside the metrics")
 	}
+	// A profile shows the process's memory and command line: over plain HTTP
+	// only to callers on the same machine.
+	if o.profiling && !o.metricsSecure && !isLoopbackAddress(o.metricsAddress) {
+		return fmt.Errorf("--profiling with --metrics-secure=false serves Go's profiles over plain HTTP to anyone: "+
+			"bind --metrics-bind-address to loopback (127.0.0.1:8080, not %s) or keep --metrics-secure", o.metricsAddress)
+	}
 	if err := o.validateTLSFiles(); err != nil {
 		return err
 	}
@@ -314,6 +321,26 @@ func (o *options) validateTLSFiles() error {
 	}
 	return nil
 }
+
+// isLoopbackAddress reports whether a listen address accepts connections
+// from this machine only: a loopback IP or localhost, not an empty host,
+// which is every address.
+func isLoopbackAddress(address string) bool {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
+// usageError is a command line that cannot work for a reason that shows only
+// once the configuration it applies to is loaded, such as a plain-HTTP
+// --master with a kubeconfig's token: run exits 2 for it, as for a bad flag.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
 
 // isTextOnlyLoggingFlag reports whether name is one of klog's own flags that
 // the logs API's JSON format ignores: all of them but -v.

@@ -67,6 +67,13 @@ func (c Config) Validate() error {
 	if c.LeaseDuration < time.Second {
 		return fmt.Errorf("--leader-elect-lease-duration must be at least 1s, as a Lease counts whole seconds, got %v", c.LeaseDuration)
 	}
+	// client-go writes it into the Lease as whole seconds, and a standby
+	// counts from what the Lease says: 1.5s would let it take over after 1s,
+	// before the leader's renew deadline has passed.
+	if c.LeaseDuration%time.Second != 0 {
+		return fmt.Errorf("--leader-elect-lease-duration must be whole seconds, as a Lease counts them, got %v (use %v or %v)",
+			c.LeaseDuration, c.LeaseDuration.Truncate(time.Second), c.LeaseDuration.Truncate(time.Second)+time.Second)
+	}
 	// client-go writes it into the Lease as whole seconds in an int32,
 	// where a longer one wraps around.
 	if c.LeaseDuration/time.Second > math.MaxInt32 {
