@@ -78,6 +78,11 @@ func newConfig(o *options) (*config, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.leaderElect {
+		// The leader's writes are checked against its fence when sent, not
+		// only when their context is.
+		restConfig.Wrap(leaderelection.FenceTransport)
+	}
 	mydemoClient, err := clientset.NewForConfig(restConfig)
 	if err != nil {
 		return nil, fmt.Errorf("creating the Mydemo client for %s: %w", restConfig.Host, err)
