@@ -150,6 +150,11 @@ func newMetricsSecurity(o *options, restConfig *rest.Config) (*metricsSecurity, 
 	if err != nil {
 		return nil, fmt.Errorf("loading the metrics server's certificate: %w", err)
 	}
+	// The namespace where crddemo runs is the Lease's by default.
+	attributes := serving.ResourceAttributes(leaseNamespace(""))
+	if o.metricsAuthz == "path" {
+		attributes = serving.PathAttributes
+	}
 	reviewClient, err := kubernetes.NewForConfig(serving.ReviewClientConfig(restConfig))
 	if err != nil {
 		return nil, fmt.Errorf("creating the client that reviews metrics callers for %s: %w", restConfig.Host, err)
@@ -157,7 +162,7 @@ func newMetricsSecurity(o *options, restConfig *rest.Config) (*metricsSecurity, 
 	return &metricsSecurity{
 		certificates:  certs,
 		authenticator: serving.NewTokenReviewAuthenticator(reviewClient.AuthenticationV1().TokenReviews()),
-		authorizer:    serving.NewSubjectAccessReviewAuthorizer(reviewClient.AuthorizationV1().SubjectAccessReviews()),
+		authorizer:    serving.NewSubjectAccessReviewAuthorizer(reviewClient.AuthorizationV1().SubjectAccessReviews(), attributes),
 	}, nil
 }
 

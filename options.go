@@ -46,6 +46,7 @@ type options struct {
 
 	metricsAddress  string // "0": off
 	metricsSecure   bool
+	metricsAuthz    string // "resource" or "path"
 	tlsCertFile     string // empty, with tlsKeyFile: a self-signed certificate
 	tlsKeyFile      string
 	healthProbeAddr string // "0": off
@@ -172,6 +173,10 @@ func (o *options) flagGroups() []flagGroup {
 	serve.BoolVar(&o.metricsSecure, "metrics-secure", true,
 		"Serve the metrics over HTTPS, only to callers whose bearer token the API server accepts (TokenReview) "+
 			"and who may get the path (SubjectAccessReview). false serves plain HTTP to anyone, for a local run.")
+	serve.StringVar(&o.metricsAuthz, "metrics-authorization", "resource",
+		"What the SubjectAccessReview of a metrics caller asks about: resource, get on mydemos/metrics (or mydemos/pprof) "+
+			"in crddemo.k8s.io in crddemo's namespace, which grants crddemo's alone; or path, get on the path as nonResourceURLs "+
+			"grant it, which grants every component's /metrics, kube-apiserver's included.")
 	serve.StringVar(&o.tlsCertFile, "tls-cert-file", "",
 		"PEM certificate (intermediates after it) for the metrics' HTTPS, read again when it changes. "+
 			"Empty: a self-signed one, made at start.")
@@ -289,6 +294,9 @@ func (o *options) validate() error {
 	if o.profiling && !o.metricsSecure && !isLoopbackAddress(o.metricsAddress) {
 		return fmt.Errorf("--profiling with --metrics-secure=false serves Go's profiles over plain HTTP to anyone: "+
 			"bind --metrics-bind-address to loopback (127.0.0.1:8080, not %s) or keep --metrics-secure", o.metricsAddress)
+	}
+	if o.metricsAuthz != "resource" && o.metricsAuthz != "path" {
+		return fmt.Errorf("--metrics-authorization must be resource or path, got %q", o.metricsAuthz)
 	}
 	if err := o.validateTLSFiles(); err != nil {
 		return err

@@ -138,6 +138,8 @@ func TestParseOptions(t *testing.T) {
 		{name: "certificate for plain HTTP", args: []string{"--metrics-bind-address=:8080", "--metrics-secure=false",
 			"--tls-cert-file=/tls/tls.crt", "--tls-private-key-file=/tls/tls.key"},
 			wantErr: "--tls-cert-file needs --metrics-secure: --metrics-secure=false serves plain HTTP"},
+		{name: "unknown metrics authorization", args: []string{"--metrics-authorization=nonresource"},
+			wantErr: `--metrics-authorization must be resource or path, got "nonresource"`},
 		{name: "unknown logging format", args: []string{"--logging-format=xml"}, wantErr: `--logging-format must be text or json, got "xml"`},
 		{name: "JSON logs with klog's file flags", args: []string{"--logging-format=json", "-log_dir=/tmp", "-alsologtostderr"},
 			wantErr: "--logging-format=json ignores -alsologtostderr, -log_dir, which only the text format honours"},
@@ -187,7 +189,7 @@ func TestHelpGroupsEveryFlag(t *testing.T) {
 		{"crddemo flags:", []string{"kubeconfig", "master", "namespace", "workers", "kube-api-qps", "kube-api-burst", "resync-period", "max-retry-delay", "version"}},
 		{"Leader election flags:", []string{"leader-elect", "leader-elect-lease-duration", "leader-elect-renew-deadline",
 			"leader-elect-retry-period", "leader-elect-resource-name", "leader-elect-resource-namespace"}},
-		{"Serving flags:", []string{"metrics-bind-address", "metrics-secure", "tls-cert-file", "tls-private-key-file",
+		{"Serving flags:", []string{"metrics-bind-address", "metrics-secure", "metrics-authorization", "tls-cert-file", "tls-private-key-file",
 			"health-probe-bind-address", "profiling"}},
 		{"Logging flags:", []string{"v", "vmodule", "alsologtostderr", "logtostderr", "log_file", "logging-format"}},
 	}

@@ -35,8 +35,6 @@ func TestSecureMetrics(t *testing.T) {
 
 	kubectl(t, cp, "", "create", "namespace", scrapersNamespace)
 	reader := scraperToken(t, cp, "reader", "crddemo-metrics-reader")
-	// The role docs/deploy.md tells users to create for the profiles.
-	kubectl(t, cp, "", "create", "clusterrole", "crddemo-pprof-reader", "--verb=get", "--non-resource-url=/debug/pprof/*")
 	profiler := scraperToken(t, cp, "profiler", "crddemo-pprof-reader")
 	stranger := scraperToken(t, cp, "stranger", "")
 	client := newScrapeClient(t)
