@@ -258,7 +258,7 @@ func TestManifests(t *testing.T) {
 		// no PodMonitor or PrometheusRule CRD.
 		var scraper []string
 		for _, m := range monitoring {
-			if m.kind == "ServiceAccount" || m.kind == "RoleBinding" {
+			if m.kind == "ServiceAccount" || m.kind == "RoleBinding" || m.kind == "ClusterRoleBinding" {
 				scraper = append(scraper, string(m.yaml))
 			}
 		}

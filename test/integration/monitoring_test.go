@@ -210,7 +210,7 @@ func unservedSeries(m harness.Metrics, queries []monitoringQuery) []string {
 				}
 			}
 			if !m.Has(s.metric, equal) {
-				problems = append(problems, fmt.Sprintf("%s: crddemo serves no series %s%v", q.where, s.metric, equal))
+				problems = append(problems, fmt.Sprintf("%s: crddemo serves no series of %s with the labels %v", q.where, s.metric, equal))
 			}
 		}
 	}
@@ -242,14 +242,16 @@ func TestAlertSeriesBeforeFirstSync(t *testing.T) {
 
 	// Series could come with the informer's or the election's first steps,
 	// so wait for them; with no Mydemo, the syncs' never come.
-	var problems []string
+	// problems are those of the last scrape that succeeded: the wait's
+	// deadline can cut the last one short.
+	problems := []string{"no scrape succeeded"}
 	var m harness.Metrics
 	err := wait.PollUntilContextTimeout(t.Context(), pollInterval, waitTimeout, true, func(ctx context.Context) (bool, error) {
-		var err error
-		if m, err = harness.Scrape(ctx, crddemo.metrics); err != nil {
-			problems = []string{err.Error()}
+		scraped, err := harness.Scrape(ctx, crddemo.metrics)
+		if err != nil {
 			return false, nil
 		}
+		m = scraped
 		problems = append(unserved(m, alerts), unservedSeries(m, alerts)...)
 		return len(problems) == 0, nil
 	})
