@@ -65,6 +65,11 @@ func newConfig(o *options) (*config, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.leaderElect {
+		// The leader's writes are checked against its fence when sent, not
+		// only when their context is.
+		restConfig.Wrap(leaderelection.FenceTransport)
+	}
 	mydemoClient, err := clientset.NewForConfig(restConfig)
 	if err != nil {
 		return nil, fmt.Errorf("creating the Mydemo client for %s: %w", restConfig.Host, err)
@@ -131,6 +136,11 @@ func newMetricsSecurity(o *options, restConfig *rest.Config) (*serving.SecureCon
 	if err != nil {
 		return nil, fmt.Errorf("loading the metrics server's certificate: %w", err)
 	}
+	// The namespace where crddemo runs is the Lease's by default.
+	attributes := serving.ResourceAttributes(leaseNamespace(""))
+	if o.metricsAuthz == "path" {
+		attributes = serving.PathAttributes
+	}
 	reviewClient, err := kubernetes.NewForConfig(serving.ReviewClientConfig(restConfig))
 	if err != nil {
 		return nil, fmt.Errorf("creating the client that reviews metrics callers for %s: %w", restConfig.Host, err)
@@ -138,7 +148,7 @@ func newMetricsSecurity(o *options, restConfig *rest.Config) (*serving.SecureCon
 	return &serving.SecureConfig{
 		Certificates:  certs,
 		Authenticator: serving.NewTokenReviewAuthenticator(reviewClient.AuthenticationV1().TokenReviews()),
-		Authorizer:    serving.NewSubjectAccessReviewAuthorizer(reviewClient.AuthorizationV1().SubjectAccessReviews()),
+		Authorizer:    serving.NewSubjectAccessReviewAuthorizer(reviewClient.AuthorizationV1().SubjectAccessReviews(), attributes),
 	}, nil
 }
 
@@ -206,6 +216,9 @@ func findRESTConfig(kubeconfigPath, master string) (*rest.Config, error) {
 			if master != "" {
 				inCluster.Host = master
 			}
+			if err := plainHTTPWith(inCluster, master, "which would send "+describeCredentials(inCluster)+" in clear text"); err != nil {
+				return nil, err
+			}
 			return inCluster, nil
 		// Outside a pod, or in one without a token, clientcmd's own answer
 		// stands: --master alone, with no credentials, or none at all.
@@ -220,7 +233,46 @@ func findRESTConfig(kubeconfigPath, master string) (*rest.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading kubeconfig: %w", err)
 	}
+	// Over plain HTTP, clientcmd leaves the user's credentials out, which
+	// would leave crddemo anonymous without a word.
+	if credentials := kubeconfigCredentials(kubeconfig); credentials != "" {
+		if err := plainHTTPWith(config, master, "over which client-go leaves out "+credentials+
+			", so every request would be anonymous"); err != nil {
+			return nil, err
+		}
+	}
 	return config, nil
+}
+
+// plainHTTPWith refuses a plain-HTTP API server address that credentials
+// exist for, named by what, such as the ServiceAccount token that client-go
+// would send in clear text from a pod, where anyone on the way could read
+// and use it. A host without a scheme is plain HTTP to client-go unless
+// config has TLS settings.
+func plainHTTPWith(config *rest.Config, master, what string) error {
+	server, _, err := rest.DefaultServerUrlFor(config)
+	if err != nil || server.Scheme != "http" {
+		return nil
+	}
+	where := fmt.Sprintf("the kubeconfig's server %q", config.Host)
+	if master != "" {
+		where = fmt.Sprintf("--master=%q", master)
+	}
+	return usageError{fmt.Errorf("%s is plain HTTP, %s: use https", where, what)}
+}
+
+// kubeconfigCredentials names the credentials of the kubeconfig's current
+// user, or returns "" if it has none.
+func kubeconfigCredentials(kubeconfig *clientcmdapi.Config) string {
+	context := kubeconfig.Contexts[kubeconfig.CurrentContext]
+	if context == nil || kubeconfig.AuthInfos[context.AuthInfo] == nil {
+		return ""
+	}
+	user := kubeconfig.AuthInfos[context.AuthInfo]
+	if user.Token == "" && user.TokenFile == "" && user.Password == "" && user.Exec == nil && user.AuthProvider == nil {
+		return ""
+	}
+	return fmt.Sprintf("the credentials of the kubeconfig's user %q", context.AuthInfo)
 }
 
 // describeCredentials says how config authenticates, without the secret

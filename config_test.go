@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/pem"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -28,6 +29,10 @@ func TestLoadRESTConfig(t *testing.T) {
 	if err := os.WriteFile(garbage, []byte("not a kubeconfig"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	httpKubeconfig := filepath.Join(dir, "http")
+	if err := os.WriteFile(httpKubeconfig, fuzzKubeconfig("http://kubeconfig.example:8080", "      token: secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name      string
@@ -44,6 +49,18 @@ func TestLoadRESTConfig(t *testing.T) {
 			wantHost: "https://10.0.0.1:6443",
 		},
 		{name: "--master alone", opts: options{master: "https://10.0.0.1:6443"}, wantHost: "https://10.0.0.1:6443"},
+		{name: "plain-HTTP --master alone, with no credentials", opts: options{master: "http://127.0.0.1:8001"}, wantHost: "http://127.0.0.1:8001"},
+		{
+			name: "plain-HTTP --master for a kubeconfig's token",
+			opts: options{kubeconfig: kubeconfig, master: "http://10.0.0.1:8080"},
+			wantErr: `--master="http://10.0.0.1:8080" is plain HTTP, over which client-go leaves out the credentials ` +
+				`of the kubeconfig's user "test", so every request would be anonymous: use https`,
+		},
+		{
+			name:    "a plain-HTTP kubeconfig server with a token",
+			opts:    options{kubeconfig: httpKubeconfig},
+			wantErr: `the kubeconfig's server "http://kubeconfig.example:8080" is plain HTTP, over which client-go leaves out`,
+		},
 		{name: "missing file", opts: options{kubeconfig: filepath.Join(dir, "nope")}, wantErr: "loading kubeconfig: stat " + filepath.Join(dir, "nope")},
 		{name: "unparsable file", opts: options{kubeconfig: garbage}, wantErr: "loading kubeconfig: error loading config file \"" + garbage + "\""},
 		{name: "nothing at all", wantErr: "no Kubernetes configuration found: pass --kubeconfig, set KUBECONFIG"},
@@ -60,6 +77,10 @@ func TestLoadRESTConfig(t *testing.T) {
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error = %v, want it to contain %q", err, tt.wantErr)
+				}
+				// main exits 2 for a usage error, as for a bad flag.
+				if isUsage, wantUsage := errors.As(err, new(usageError)), strings.Contains(tt.wantErr, "plain HTTP"); isUsage != wantUsage {
+					t.Errorf("error %q is a usage error: %v, want %v", err, isUsage, wantUsage)
 				}
 				return
 			}
@@ -126,6 +147,15 @@ func TestLoadRESTConfigInCluster(t *testing.T) {
 		resp.Body.Close()
 		if got := <-authorization; got != "Bearer "+token {
 			t.Errorf("the request's Authorization header = %q, want the ServiceAccount's bearer token", got)
+		}
+	})
+
+	t.Run("a plain-HTTP --master would send the ServiceAccount's token in clear text", func(t *testing.T) {
+		tokenFile, _ := inClusterFiles(t, token, ca)
+		_, err := loadRESTConfig(&options{master: "http://10.0.0.1:8080"})
+		want := `--master="http://10.0.0.1:8080" is plain HTTP, which would send a bearer token from ` + tokenFile + ` in clear text: use https`
+		if err == nil || err.Error() != want || !errors.As(err, new(usageError)) {
+			t.Errorf("error = %v, want the usage error %q", err, want)
 		}
 	})
 

@@ -29,7 +29,8 @@ func main() {
 }
 
 // run turns the command line into an exit code: 0 after --help, --version or
-// a graceful shutdown, 2 for a bad command line, 1 for any other failure.
+// a graceful shutdown, 2 for a bad command line (or one that the loaded
+// configuration shows to be unsafe), 1 for any other failure.
 func run(args []string) int {
 	opts, err := parseOptions(args, os.Stdout)
 	if errors.Is(err, flag.ErrHelp) {
@@ -52,6 +53,10 @@ func run(args []string) int {
 	cfg, err := newConfig(opts)
 	if err == nil {
 		err = runController(ctx, cfg)
+	}
+	if errors.As(err, new(usageError)) {
+		fmt.Fprintf(os.Stderr, "crddemo: %v (see crddemo --help)\n", err)
+		return 2
 	}
 	if err != nil {
 		klog.Flush()

@@ -43,13 +43,28 @@ var (
 	registerMetricsOnce sync.Once
 )
 
-// registerMetrics adds crddemo's own metrics to the registry that /metrics
-// serves, once per process. Kubernetes metrics record nothing until
-// registered.
+// The result labels that observeSync and observeEventWrite use.
+var (
+	syncResults       = []string{"success", "error"}
+	eventWriteResults = []string{"created", "aggregated", "filtered", "error"}
+)
+
+// registerMetrics adds the controller's metrics to the registry that
+// /metrics serves. Kubernetes metrics record nothing until registered.
+//
+// Every result starts at 0, so that /metrics has its series before the
+// first sync: rate() needs a sample before the first error to see it, and
+// the alerts exist for the first errors.
 func registerMetrics() {
 	registerMetricsOnce.Do(func() {
 		legacyregistry.MustRegister(syncsTotal, syncDuration, eventWrites, apiAvailable)
 		legacyregistry.CustomMustRegister(shardsOwned)
+		for _, result := range syncResults {
+			syncsTotal.WithLabelValues(result)
+		}
+		for _, result := range eventWriteResults {
+			eventWrites.WithLabelValues(result)
+		}
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -48,6 +49,7 @@ type options struct {
 
 	metricsAddress  string // serving.Off: off
 	metricsSecure   bool
+	metricsAuthz    string // "resource" or "path"
 	tlsCertFile     string // empty, with tlsKeyFile: a self-signed certificate
 	tlsKeyFile      string
 	healthProbeAddr string // serving.Off: off
@@ -173,6 +175,10 @@ func (o *options) flagGroups() []flagGroup {
 	serve.BoolVar(&o.metricsSecure, "metrics-secure", true,
 		"Serve the metrics over HTTPS, only to callers whose bearer token the API server accepts (TokenReview) "+
 			"and who may get the path (SubjectAccessReview). false serves plain HTTP to anyone, for a local run.")
+	serve.StringVar(&o.metricsAuthz, "metrics-authorization", "resource",
+		"What the SubjectAccessReview of a metrics caller asks about: resource, get on mydemos/metrics (or mydemos/pprof) "+
+			"in crddemo.k8s.io in crddemo's namespace, which grants crddemo's alone; or path, get on the path as nonResourceURLs "+
+			"grant it, which grants every component's /metrics, kube-apiserver's included.")
 	serve.StringVar(&o.tlsCertFile, "tls-cert-file", "",
 		"PEM certificate (intermediates after it) for the metrics' HTTPS, read again when it changes. "+
 			"Empty: a self-signed one, made at start.")
@@ -286,6 +292,15 @@ func (o *options) validate() error {
 	if o.profiling && serving.Off(o.metricsAddress) {
 		return errors.New("--profiling needs --metrics-bind-address: the profiles are served beside the metrics")
 	}
+	// A profile shows the process's memory and command line: over plain HTTP
+	// only to callers on the same machine.
+	if o.profiling && !o.metricsSecure && !isLoopbackAddress(o.metricsAddress) {
+		return fmt.Errorf("--profiling with --metrics-secure=false serves Go's profiles over plain HTTP to anyone: "+
+			"bind --metrics-bind-address to loopback (127.0.0.1:8080, not %s) or keep --metrics-secure", o.metricsAddress)
+	}
+	if o.metricsAuthz != "resource" && o.metricsAuthz != "path" {
+		return fmt.Errorf("--metrics-authorization must be resource or path, got %q", o.metricsAuthz)
+	}
 	if err := o.validateTLSFiles(); err != nil {
 		return err
 	}
@@ -317,6 +332,26 @@ func (o *options) validateTLSFiles() error {
 	}
 	return nil
 }
+
+// isLoopbackAddress reports whether a listen address accepts connections
+// from this machine only: a loopback IP or localhost, not an empty host,
+// which is every address.
+func isLoopbackAddress(address string) bool {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
+// usageError is a command line that cannot work for a reason that shows only
+// once the configuration it applies to is loaded, such as a plain-HTTP
+// --master with a kubeconfig's token: run exits 2 for it, as for a bad flag.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
 
 // isTextOnlyLoggingFlag reports whether name is one of klog's own flags that
 // the logs API's JSON format ignores: all of them but -v.

@@ -251,13 +251,13 @@ func checkUsableElection(t *testing.T, args []string, election leaderelection.Co
 		t.Fatalf("parseOptions(%q) accepted a leader election that client-go refuses: %v", args, err)
 	}
 	// client-go writes the lease duration into the Lease as whole seconds
-	// in an int32; the API server refuses a Lease whose duration is not
-	// positive.
+	// in an int32, which standbys count from; the API server refuses a Lease
+	// whose duration is not positive.
 	spec := resourcelock.LeaderElectionRecordToLeaseSpec(&resourcelock.LeaderElectionRecord{
 		HolderIdentity:       election.Identity,
 		LeaseDurationSeconds: int(election.LeaseDuration / time.Second),
 	})
-	if seconds := *spec.LeaseDurationSeconds; seconds <= 0 || time.Duration(seconds)*time.Second != election.LeaseDuration.Truncate(time.Second) {
+	if seconds := *spec.LeaseDurationSeconds; seconds <= 0 || time.Duration(seconds)*time.Second != election.LeaseDuration {
 		t.Fatalf("parseOptions(%q) accepted --leader-elect-lease-duration=%v, which the Lease would store as %d seconds",
 			args, election.LeaseDuration, seconds)
 	}

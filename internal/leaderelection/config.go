@@ -67,6 +67,13 @@ func (c Config) Validate(path *field.Path) field.ErrorList {
 	// would read as 0 and let any standby take the lease at once.
 	case c.LeaseDuration < time.Second:
 		return field.ErrorList{field.Invalid(leaseDuration, c.LeaseDuration.String(), "must be at least 1s, as a Lease counts whole seconds")}
+	// client-go writes it into the Lease as whole seconds, and a standby
+	// counts from what the Lease says: 1.5s would let it take over after 1s,
+	// before the leader's renew deadline has passed.
+	case c.LeaseDuration%time.Second != 0:
+		return field.ErrorList{field.Invalid(leaseDuration, c.LeaseDuration.String(),
+			fmt.Sprintf("must be whole seconds, as a Lease counts them (use %v or %v)",
+				c.LeaseDuration.Truncate(time.Second), c.LeaseDuration.Truncate(time.Second)+time.Second))}
 	// client-go writes it into the Lease as whole seconds in an int32,
 	// where a longer one wraps around.
 	case c.LeaseDuration/time.Second > math.MaxInt32:

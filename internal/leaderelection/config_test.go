@@ -53,6 +53,8 @@ func TestValidateRefusesBadConfigs(t *testing.T) {
 		{"a lease shorter than the second a Lease counts in", func(c *Config) {
 			c.LeaseDuration, c.RenewDeadline, c.RetryPeriod = 900*time.Millisecond, 500*time.Millisecond, 100*time.Millisecond
 		}, "election.leaseDuration: Invalid value: \"900ms\": must be at least 1s, as a Lease counts whole seconds"},
+		{"a lease that is not whole seconds", func(c *Config) { c.LeaseDuration = 1500 * time.Millisecond; c.RenewDeadline = time.Second },
+			"election.leaseDuration: Invalid value: \"1.5s\": must be whole seconds, as a Lease counts them (use 1s or 2s)"},
 		{"a renew deadline as long as the lease", func(c *Config) { c.RenewDeadline = 15 * time.Second },
 			"election.renewDeadline: Invalid value: \"15s\": must be shorter than election.leaseDuration (15s)"},
 		{"a renew deadline longer than the lease", func(c *Config) { c.RenewDeadline = 20 * time.Second },

@@ -31,16 +31,32 @@ type fence struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 
+	// now is the clock of the send-time check; tests move it forward to
+	// stand for a process that was frozen.
+	now func() time.Time
+
 	mu    sync.Mutex
 	until time.Time
 	timer *time.Timer
 }
 
+// fenceKey is the context key under which a fence's context carries the
+// fence, for the send-time check of FenceTransport.
+type fenceKey struct{}
+
 // newFence returns a fence whose writes may go on for window after each
 // renewal. Its context carries parent's values but not its cancellation.
 func newFence(parent context.Context, window time.Duration) *fence {
+	f := &fence{window: window, now: time.Now}
 	ctx, cancel := context.WithCancelCause(context.WithoutCancel(parent))
-	return &fence{window: window, ctx: ctx, cancel: cancel}
+	f.ctx, f.cancel = context.WithValue(ctx, fenceKey{}, f), cancel
+	return f
+}
+
+// fenceOf returns the fence whose context ctx is, or derives from.
+func fenceOf(ctx context.Context) (*fence, bool) {
+	f, ok := ctx.Value(fenceKey{}).(*fence)
+	return f, ok
 }
 
 // context is live while writes are allowed: it is cancelled when a renewal is
@@ -83,6 +99,25 @@ func (f *fence) check() {
 		return
 	}
 	f.cancel(errRenewalOverdue)
+}
+
+// allowsSend is the check at the moment a write is sent: nil while the
+// fence stands, else why not. Its timer alone leaves a gap: a process frozen
+// (SIGSTOP, a paused VM) after a write passed its context check sends that
+// write on resume, before the timer's goroutine runs. A deadline found past
+// here brings the fence down as the timer would have. A fence not yet armed
+// has no deadline to check; no write is made under it before its term.
+func (f *fence) allowsSend() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ctx.Err() != nil {
+		return context.Cause(f.ctx)
+	}
+	if !f.until.IsZero() && !f.now().Before(f.until) {
+		f.cancel(errRenewalOverdue)
+		return errRenewalOverdue
+	}
+	return nil
 }
 
 // end cancels the context because the leader lets go of the lease.

@@ -33,31 +33,36 @@ type PathAuthorizer interface {
 }
 
 // NewSubjectAccessReviewAuthorizer asks the API server about each user, verb
-// and path with a SubjectAccessReview, as kube-controller-manager does, and
-// caches the answers. Its reviews have budgets of their own
-// (reviewbudget.go).
-func NewSubjectAccessReviewAuthorizer(client authorizationv1client.SubjectAccessReviewInterface) PathAuthorizer {
-	return &cachedAuthorizer{reviewer: accessReviewer{client: client},
+// and path with a SubjectAccessReview, as kube-controller-manager does, about
+// the attributes that attributes gives, and caches the answers. Its reviews
+// have budgets of their own (reviewbudget.go).
+func NewSubjectAccessReviewAuthorizer(client authorizationv1client.SubjectAccessReviewInterface, attributes AccessAttributes) PathAuthorizer {
+	return &cachedAuthorizer{reviewer: accessReviewer{client: client, attributes: attributes},
 		cache: newReviewCache[authorization](time.Now, newAskBudget(), newRefreshBudget())}
 }
 
-// accessReviewer is the uncached SubjectAccessReview client.
+// accessReviewer is the uncached SubjectAccessReview client. Without
+// attributes, it asks about paths (PathAttributes).
 type accessReviewer struct {
-	client authorizationv1client.SubjectAccessReviewInterface
+	client     authorizationv1client.SubjectAccessReviewInterface
+	attributes AccessAttributes
 }
 
 func (r accessReviewer) AuthorizePath(ctx context.Context, user authenticationv1.UserInfo, verb, path string) (bool, string, error) {
+	attributes := r.attributes
+	if attributes == nil {
+		attributes = PathAttributes
+	}
+	spec, ok := attributes(verb, path)
+	if !ok {
+		return false, "no role grants this path", nil
+	}
 	extra := make(map[string]authorizationv1.ExtraValue, len(user.Extra))
 	for key, value := range user.Extra {
 		extra[key] = authorizationv1.ExtraValue(value)
 	}
-	review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-		User:                  user.Username,
-		UID:                   user.UID,
-		Groups:                user.Groups,
-		Extra:                 extra,
-		NonResourceAttributes: &authorizationv1.NonResourceAttributes{Verb: verb, Path: path},
-	}}
+	spec.User, spec.UID, spec.Groups, spec.Extra = user.Username, user.UID, user.Groups, extra
+	review := &authorizationv1.SubjectAccessReview{Spec: spec}
 	answer, err := r.client.Create(ctx, review, metav1.CreateOptions{})
 	if err != nil {
 		return false, "", fmt.Errorf("creating a SubjectAccessReview: %w", err)

@@ -27,6 +27,16 @@ func TestBadInputIsOneReadableError(t *testing.T) {
 		t.Fatal(err)
 	}
 	certFile, otherKeyFile := writeMismatchedKeyPair(t)
+	withToken := filepath.Join(t.TempDir(), "with-token")
+	if err := os.WriteFile(withToken, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: a-secret}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	// Enough to start with: an API server address, to which nothing
 	// connects before the failure, and no probes, whose default port may be
 	// taken on a shared machine.
@@ -48,6 +58,15 @@ func TestBadInputIsOneReadableError(t *testing.T) {
 			"crddemo: --leader-elect-renew-deadline=20s: must be shorter than --leader-elect-lease-duration (15s)"},
 		{"JSON logs with a klog-only flag", []string{"--logging-format=json", "--log_file=/tmp/x"}, 2,
 			"crddemo: --logging-format=json ignores -log_file, which only the text format honours"},
+		{"profiles over plain HTTP on every address", []string{"--metrics-bind-address=:0", "--metrics-secure=false", "--profiling"}, 2,
+			"crddemo: --profiling with --metrics-secure=false serves Go's profiles over plain HTTP to anyone: " +
+				"bind --metrics-bind-address to loopback (127.0.0.1:8080, not :0) or keep --metrics-secure (see crddemo --help)"},
+		{"a lease duration that is not whole seconds", []string{"--leader-elect", "--leader-elect-lease-duration=1500ms",
+			"--leader-elect-renew-deadline=1s", "--leader-elect-retry-period=200ms"}, 2,
+			"crddemo: --leader-elect-lease-duration=1.5s: must be whole seconds, as a Lease counts them (use 1s or 2s)"},
+		{"a plain-HTTP --master for a kubeconfig's token", []string{"--kubeconfig=" + withToken, "--master=http://127.0.0.1:1", "--health-probe-bind-address=0"}, 2,
+			`crddemo: --master="http://127.0.0.1:1" is plain HTTP, over which client-go leaves out the credentials of ` +
+				`the kubeconfig's user "u", so every request would be anonymous: use https (see crddemo --help)`},
 		{"missing kubeconfig", []string{"--kubeconfig=/no/such/kubeconfig"}, 1,
 			"crddemo: loading kubeconfig: stat /no/such/kubeconfig: no such file or directory"},
 		{"unparsable kubeconfig", []string{"--kubeconfig=" + garbage}, 1,
@@ -65,7 +84,11 @@ func TestBadInputIsOneReadableError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cmd := exec.Command(crddemoBinary, tt.args...)
+			// Bounded, so that a command line accepted by mistake, which
+			// would run until stopped, fails the test rather than hangs it.
+			ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, crddemoBinary, tt.args...)
 			cmd.Env = isolatedEnv(t)
 			var stderr strings.Builder
 			cmd.Stderr = &stderr

@@ -57,6 +57,7 @@ func TestManifests(t *testing.T) {
 			"ClusterRole/crddemo",
 			"ClusterRoleBinding/crddemo",
 			"ClusterRole/crddemo-metrics-reader",
+			"ClusterRole/crddemo-pprof-reader",
 			"ClusterRole/crddemo-metrics-auth",
 			"ClusterRoleBinding/crddemo-metrics-auth",
 			"Role/crddemo-leader-election",
@@ -136,10 +137,15 @@ func TestManifests(t *testing.T) {
 		}
 	})
 
-	t.Run("metrics ClusterRoles grant reading the metrics, and reviewing who does", func(t *testing.T) {
-		reader := decodeManifest[rbacv1.ClusterRole](t, manifests, "ClusterRole", "crddemo-metrics-reader")
-		if got, want := grants(reader.Rules), []string{"/metrics get"}; !slices.Equal(got, want) {
-			t.Errorf("ClusterRole crddemo-metrics-reader grants %q, want exactly %q", got, want)
+	t.Run("metrics ClusterRoles grant reading crddemo's metrics or profiles, and reviewing who does", func(t *testing.T) {
+		for role, want := range map[string]string{
+			"crddemo-metrics-reader": `"crddemo.k8s.io" mydemos/metrics get`,
+			"crddemo-pprof-reader":   `"crddemo.k8s.io" mydemos/pprof get`,
+		} {
+			reader := decodeManifest[rbacv1.ClusterRole](t, manifests, "ClusterRole", role)
+			if got := grants(reader.Rules); !slices.Equal(got, []string{want}) {
+				t.Errorf("ClusterRole %s grants %q, want exactly %q", role, got, want)
+			}
 		}
 		auth := decodeManifest[rbacv1.ClusterRole](t, manifests, "ClusterRole", "crddemo-metrics-auth")
 		want := []string{`"authentication.k8s.io" tokenreviews create`, `"authorization.k8s.io" subjectaccessreviews create`}
@@ -252,18 +258,30 @@ func TestManifests(t *testing.T) {
 		// no PodMonitor or PrometheusRule CRD.
 		var scraper []string
 		for _, m := range monitoring {
-			if m.kind == "ServiceAccount" || m.kind == "ClusterRoleBinding" {
+			if m.kind == "ServiceAccount" || m.kind == "RoleBinding" || m.kind == "ClusterRoleBinding" {
 				scraper = append(scraper, string(m.yaml))
 			}
 		}
 		kubectl(t, cp, rendered, "apply", "-f", "-")
 		kubectl(t, cp, strings.Join(scraper, "\n---\n"), "apply", "-f", "-")
+		// What crddemo asks about (--metrics-authorization=resource) is
+		// granted, in crddemo's namespace only; kube-apiserver's /metrics,
+		// and every other component's, is not.
 		scraperUser := "system:serviceaccount:" + deployNamespace + ":crddemo-metrics-scraper"
-		if !canI(t, cp, scraperUser, "get", "/metrics") {
-			t.Errorf("%s may not get /metrics", scraperUser)
-		}
-		if canI(t, cp, scraperUser, "get", "/debug/pprof/") {
-			t.Errorf("%s may get /debug/pprof/, want /metrics only", scraperUser)
+		for _, check := range []struct {
+			args []string
+			want bool
+		}{
+			{[]string{"get", "mydemos.crddemo.k8s.io", "--subresource=metrics", "--namespace=" + deployNamespace}, true},
+			{[]string{"get", "/metrics"}, false},
+			{[]string{"get", "mydemos.crddemo.k8s.io", "--subresource=metrics", "--namespace=default"}, false},
+			{[]string{"get", "mydemos.crddemo.k8s.io", "--subresource=pprof", "--namespace=" + deployNamespace}, false},
+			{[]string{"get", "/debug/pprof/"}, false},
+			{[]string{"get", "mydemos.crddemo.k8s.io", "--namespace=" + deployNamespace}, false},
+		} {
+			if got := canI(t, cp, scraperUser, check.args...); got != check.want {
+				t.Errorf("kubectl auth can-i %s as %s = %v, want %v", strings.Join(check.args, " "), scraperUser, got, check.want)
+			}
 		}
 	})
 
@@ -438,14 +456,17 @@ func checkDeployment(t *testing.T, deploy *appsv1.Deployment) {
 			for _, v := range pod.Volumes {
 				if v.Name == m.Name && v.Projected != nil {
 					mounted = mounted && slices.ContainsFunc(v.Projected.Sources, func(s corev1.VolumeProjection) bool {
-						return s.ServiceAccountToken != nil && s.ServiceAccountToken.Path == "token"
+						// 3600 s, not 3607 s, which the API server would
+						// answer with a token valid for a year.
+						return s.ServiceAccountToken != nil && s.ServiceAccountToken.Path == "token" &&
+							deref(s.ServiceAccountToken.ExpirationSeconds) == 3600
 					})
 				}
 			}
 		}
 	}
 	if !mounted {
-		t.Errorf("Deployment does not mount a projected token read-only at the in-cluster path: %+v, %+v", c.VolumeMounts, pod.Volumes)
+		t.Errorf("Deployment does not mount a one-hour projected token read-only at the in-cluster path: %+v, %+v", c.VolumeMounts, pod.Volumes)
 	}
 }
 

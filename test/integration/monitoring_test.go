@@ -196,6 +196,74 @@ func TestMonitoringQueriesAreServed(t *testing.T) {
 	t.Logf("checked %d queries of deploy/monitoring against crddemo's /metrics", len(queries))
 }
 
+// unservedSeries lists the selectors of queries whose = matchers no series
+// of m satisfies, such as crddemo_syncs_total{result="error"} before the
+// first failed sync; the target labels are Prometheus', not crddemo's.
+func unservedSeries(m harness.Metrics, queries []monitoringQuery) []string {
+	var problems []string
+	for _, q := range queries {
+		for _, s := range q.use.selectors {
+			equal := map[string]string{}
+			for label, value := range s.equal {
+				if !slices.Contains(targetLabels, label) {
+					equal[label] = value
+				}
+			}
+			if !m.Has(s.metric, equal) {
+				problems = append(problems, fmt.Sprintf("%s: crddemo serves no series of %s with the labels %v", q.where, s.metric, equal))
+			}
+		}
+	}
+	return problems
+}
+
+// TestAlertSeriesBeforeFirstSync runs crddemo as deploy/ does, leader of a
+// cluster with the CRD and no Mydemo, so that it never syncs, and checks
+// that its /metrics serves every series that deploy/monitoring's alerts
+// select, down to the values of their = matchers: a counter that appears
+// only with its first increment hides that increment from rate(), and so
+// the first errors from the alerts that exist for them.
+func TestAlertSeriesBeforeFirstSync(t *testing.T) {
+	cp := testcontrolplane.StartForTest(t)
+	var alerts []monitoringQuery
+	for _, q := range monitoringQueries(t, kubectl(t, cp, "", "kustomize", repoFile(t, "deploy/monitoring"))) {
+		if strings.HasPrefix(q.where, "alert ") {
+			alerts = append(alerts, q)
+		}
+	}
+	if t.Failed() || len(alerts) == 0 {
+		t.Fatalf("found %d alerts in deploy/monitoring", len(alerts))
+	}
+
+	installCRD(t, cp)
+	crddemo := startCrddemo(t, nil, append(leaderElectionArgs, "--kubeconfig="+cp.KubeconfigPath)...)
+	waitLeader(t, crddemo)
+	crddemo.waitReady(t)
+
+	// Series could come with the informer's or the election's first steps,
+	// so wait for them; with no Mydemo, the syncs' never come.
+	// problems are those of the last scrape that succeeded: the wait's
+	// deadline can cut the last one short.
+	problems := []string{"no scrape succeeded"}
+	var m harness.Metrics
+	err := wait.PollUntilContextTimeout(t.Context(), pollInterval, waitTimeout, true, func(ctx context.Context) (bool, error) {
+		scraped, err := harness.Scrape(ctx, crddemo.metrics)
+		if err != nil {
+			return false, nil
+		}
+		m = scraped
+		problems = append(unserved(m, alerts), unservedSeries(m, alerts)...)
+		return len(problems) == 0, nil
+	})
+	if err != nil {
+		t.Errorf("before the first sync, deploy/monitoring's alerts select what crddemo does not serve:\n%s", strings.Join(problems, "\n"))
+	}
+	if synced := m.Sum("crddemo_syncs_total", nil); synced != 0 {
+		t.Errorf("crddemo_syncs_total = %v with no Mydemo, want 0: the test must scrape before any sync", synced)
+	}
+	t.Logf("checked %d alerts' series before the first sync", len(alerts))
+}
+
 // alertTests is the part of promtool's test file that says which alerts it
 // tests, and whether any of its cases expects one to fire.
 type alertTests struct {

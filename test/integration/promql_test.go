@@ -26,6 +26,9 @@ type promQLUse struct {
 type promQLSelector struct {
 	metric string
 	labels []string
+	// equal holds the values of its = matchers as written, escapes
+	// included, but for Grafana's variables.
+	equal map[string]string
 }
 
 // promQLGroupingKeywords take a parenthesized list of label names.
@@ -104,7 +107,7 @@ func scanPromQL(expr string) (promQLUse, error) {
 			switch keyword := strings.ToLower(word); {
 			case promQLGroupingKeywords[keyword]:
 				if opens('(') {
-					labels, end, err := scanPromQLList(s, next, '(', ')', false)
+					labels, _, end, err := scanPromQLList(s, next, '(', ')', false)
 					if err != nil {
 						return use, err
 					}
@@ -116,11 +119,11 @@ func scanPromQL(expr string) (promQLUse, error) {
 			default:
 				selector := promQLSelector{metric: word}
 				if opens('{') {
-					labels, end, err := scanPromQLList(s, next, '{', '}', true)
+					labels, equal, end, err := scanPromQLList(s, next, '{', '}', true)
 					if err != nil {
 						return use, err
 					}
-					selector.labels = labels
+					selector.labels, selector.equal = labels, equal
 					i = end
 				}
 				use.selectors = append(use.selectors, selector)
@@ -134,9 +137,11 @@ func scanPromQL(expr string) (promQLUse, error) {
 
 // scanPromQLList reads the list that opens at s[i]: label names, each with a
 // matcher (an operator and a string) if matchers is set, separated by commas.
-// It returns the names and the offset past the closing byte.
-func scanPromQLList(s string, i int, open, closing byte, matchers bool) ([]string, int, error) {
+// It returns the names, the values of the = matchers (nil if none) and the
+// offset past the closing byte.
+func scanPromQLList(s string, i int, open, closing byte, matchers bool) ([]string, map[string]string, int, error) {
 	var names []string
+	var equal map[string]string
 	i++ // open
 	skipSpace := func() {
 		for i < len(s) && strings.IndexByte(" \t\n\r", s[i]) >= 0 {
@@ -146,14 +151,14 @@ func scanPromQLList(s string, i int, open, closing byte, matchers bool) ([]strin
 	for {
 		skipSpace()
 		if i < len(s) && s[i] == closing {
-			return names, i + 1, nil
+			return names, equal, i + 1, nil
 		}
 		start := i
 		for i < len(s) && isPromQLIdentChar(s[i]) {
 			i++
 		}
 		if i == start {
-			return nil, 0, fmt.Errorf("want a label name at offset %d of %q", i, s)
+			return nil, nil, 0, fmt.Errorf("want a label name at offset %d of %q", i, s)
 		}
 		names = append(names, s[start:i])
 		skipSpace()
@@ -166,13 +171,19 @@ func scanPromQLList(s string, i int, open, closing byte, matchers bool) ([]strin
 				}
 			}
 			if op == "" {
-				return nil, 0, fmt.Errorf("want a matcher after label %s at offset %d of %q", names[len(names)-1], i, s)
+				return nil, nil, 0, fmt.Errorf("want a matcher after label %s at offset %d of %q", names[len(names)-1], i, s)
 			}
 			i += len(op)
 			skipSpace()
 			end, err := skipPromQLString(s, i)
 			if err != nil {
-				return nil, 0, err
+				return nil, nil, 0, err
+			}
+			if value := s[i+1 : end-1]; op == "=" && !strings.Contains(value, "$") {
+				if equal == nil {
+					equal = map[string]string{}
+				}
+				equal[names[len(names)-1]] = value
 			}
 			i = end
 			skipSpace()
@@ -182,7 +193,7 @@ func scanPromQLList(s string, i int, open, closing byte, matchers bool) ([]strin
 			i++
 		case i < len(s) && s[i] == closing:
 		default:
-			return nil, 0, fmt.Errorf("unclosed %c at offset %d of %q", open, i, s)
+			return nil, nil, 0, fmt.Errorf("unclosed %c at offset %d of %q", open, i, s)
 		}
 	}
 }
@@ -226,15 +237,17 @@ func TestScanPromQL(t *testing.T) {
 		{
 			"(a{name=\"q\"} > 0)\nunless on (job, instance)\n(b{x!~'y,z}', w=~`\\d`} == 0) # b is \"not\" a{c=\"d\"}",
 			promQLUse{
-				selectors: []promQLSelector{{metric: "a", labels: []string{"name"}}, {metric: "b", labels: []string{"x", "w"}}},
+				selectors: []promQLSelector{{metric: "a", labels: []string{"name"}, equal: map[string]string{"name": "q"}}, {metric: "b", labels: []string{"x", "w"}}},
 				grouping:  []string{"job", "instance"},
 			},
 		},
 		{
 			`max(x{job="a\"b"}) BY (job) < 1 or absent(x{job="c"}) and bool y offset 5m`,
 			promQLUse{
-				selectors: []promQLSelector{{metric: "x", labels: []string{"job"}}, {metric: "x", labels: []string{"job"}}, {metric: "y"}},
-				grouping:  []string{"job"},
+				selectors: []promQLSelector{
+					{metric: "x", labels: []string{"job"}, equal: map[string]string{"job": `a\"b`}},
+					{metric: "x", labels: []string{"job"}, equal: map[string]string{"job": "c"}}, {metric: "y"}},
+				grouping: []string{"job"},
 			},
 		},
 		{

@@ -26,7 +26,9 @@ const scrapersNamespace = "scrapers"
 // deploy/'s RBAC and secure metrics with the self-signed certificate, and
 // scrapes it with real ServiceAccount tokens: no token or a bad one is 401,
 // a token without the right role 403, and crddemo-metrics-reader reads
-// /metrics but not the profiles, which need a role of their own.
+// /metrics but not the profiles, which need a role of their own; a role
+// that grants nonResourceURLs reads them only with
+// --metrics-authorization=path.
 func TestSecureMetrics(t *testing.T) {
 	cp := testcontrolplane.StartForTest(t)
 	applyDeploy(t, cp)
@@ -35,8 +37,6 @@ func TestSecureMetrics(t *testing.T) {
 
 	kubectl(t, cp, "", "create", "namespace", scrapersNamespace)
 	reader := scraperToken(t, cp, "reader", "crddemo-metrics-reader")
-	// The role docs/deploy.md tells users to create for the profiles.
-	kubectl(t, cp, "", "create", "clusterrole", "crddemo-pprof-reader", "--verb=get", "--non-resource-url=/debug/pprof/*")
 	profiler := scraperToken(t, cp, "profiler", "crddemo-pprof-reader")
 	stranger := scraperToken(t, cp, "stranger", "")
 	client := newScrapeClient(t)
@@ -62,6 +62,26 @@ func TestSecureMetrics(t *testing.T) {
 		code, body := client.getWhenServing(t, crddemo.Metrics, c.path, c.token)
 		if code != c.wantCode || !strings.Contains(body, c.wantBody) {
 			t.Errorf("%s: GET %s = %d, want %d with %q\n%.300s", c.name, c.path, code, c.wantCode, c.wantBody, body)
+		}
+	}
+
+	// A role that grants every component's /metrics, as nonResourceURLs
+	// do, reads crddemo's only with --metrics-authorization=path, and
+	// crddemo-metrics-reader then does not.
+	kubectl(t, cp, "", "create", "clusterrole", "any-metrics-reader", "--verb=get", "--non-resource-url=/metrics")
+	anyReader := scraperToken(t, cp, "any-reader", "any-metrics-reader")
+	byPath := startCrddemo(t, isolatedEnv(t), "--kubeconfig="+writeKubeconfig(t, serviceAccountConfig(t, cp)),
+		"--metrics-secure", "--metrics-authorization=path")
+	for _, c := range []struct {
+		name, addr, token string
+		wantCode          int
+	}{
+		{"a nonResourceURLs role, by resource (the default)", crddemo.metrics, anyReader, http.StatusForbidden},
+		{"a nonResourceURLs role, --metrics-authorization=path", byPath.metrics, anyReader, http.StatusOK},
+		{"crddemo-metrics-reader, --metrics-authorization=path", byPath.metrics, reader, http.StatusForbidden},
+	} {
+		if code, body := client.getWhenServing(t, c.addr, "/metrics", c.token); code != c.wantCode {
+			t.Errorf("%s: GET /metrics = %d, want %d\n%.300s", c.name, code, c.wantCode, body)
 		}
 	}
 
