@@ -12,6 +12,7 @@ import (
 
 	"github.com/domac/crddemo/internal/harness"
 	"github.com/domac/crddemo/internal/shard"
+	"github.com/domac/crddemo/internal/sharding"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
 	testcp "github.com/domac/crddemo/test/controlplane"
 )
@@ -118,7 +119,7 @@ func checkSyncedOnce(t *testing.T, client clientset.Interface, kube kubernetes.I
 		owner := ""
 		for i, r := range ranges {
 			if byOwner && r.Contains(shard.Hash(demo.UID)) {
-				owner = holderOf(t, kube, metav1.NamespaceDefault, fmt.Sprintf("crddemo-shard-%d-of-%d", i, testShards))
+				owner = holderOf(t, kube, metav1.NamespaceDefault, sharding.ShardLeaseName("crddemo", ranges[i]))
 			}
 		}
 		events, err := harness.SyncedEvents(t.Context(), kube, &demo)
