@@ -325,3 +325,25 @@ func TestATakeThatMeetsAnOverlappingOneIsHandedBack(t *testing.T) {
 	}
 	o.waitCounts(t, map[string]int{"a": 1})
 }
+
+func TestSettleWaitsForThreeCountsThatAgree(t *testing.T) {
+	_, ctx := ktesting.NewTestContext(t)
+	s := &sharer{cfg: testConfig("a", 6), started: time.Now()}
+	for i, live := range []int{1, 2, 3, 3} {
+		if s.settle(ctx, live) {
+			t.Fatalf("settled at count %d of 1, 2, 3, 3, 3: after %d counts, not three that agree", i+1, i+1)
+		}
+	}
+	if !s.settle(ctx, 3) {
+		t.Fatal("not settled after three counts of 3 in a row")
+	}
+	if !s.settle(ctx, 4) {
+		t.Error("a settled count unsettled again: a joiner is handled by the share, not by settling")
+	}
+
+	// A count that keeps changing is trusted a lease duration after the start.
+	s = &sharer{cfg: testConfig("a", 6), started: time.Now().Add(-time.Second)}
+	if !s.settle(ctx, 1) {
+		t.Error("not settled a lease duration after the start")
+	}
+}
