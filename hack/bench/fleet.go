@@ -16,6 +16,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/domac/crddemo/internal/harness"
+	"github.com/domac/crddemo/internal/shard"
 	"github.com/domac/crddemo/internal/sharding"
 )
 
@@ -61,8 +62,8 @@ func shardingFlags(shards int) []string {
 // any run.
 func holdShardLeases(ctx context.Context, kube kubernetes.Interface, shards int) error {
 	now := metav1.NewMicroTime(time.Now())
-	for i := range shards {
-		name := sharding.ShardLeaseName(leaseGroup, i, shards)
+	for _, r := range shard.Split(shards) {
+		name := sharding.ShardLeaseName(leaseGroup, r)
 		_, err := kube.CoordinationV1().Leases(leaseNamespace).Create(ctx, &coordinationv1.Lease{
 			ObjectMeta: metav1.ObjectMeta{Name: name},
 			Spec: coordinationv1.LeaseSpec{
@@ -82,8 +83,8 @@ func holdShardLeases(ctx context.Context, kube kubernetes.Interface, shards int)
 // freeShardLeases deletes the Leases holdShardLeases took: each replica
 // creates one anew at its next attempt, while below its share.
 func freeShardLeases(ctx context.Context, kube kubernetes.Interface, shards int) error {
-	for i := range shards {
-		name := sharding.ShardLeaseName(leaseGroup, i, shards)
+	for _, r := range shard.Split(shards) {
+		name := sharding.ShardLeaseName(leaseGroup, r)
 		err := kube.CoordinationV1().Leases(leaseNamespace).Delete(ctx, name, metav1.DeleteOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("freeing the Lease %s: %w", name, err)

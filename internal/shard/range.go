@@ -48,6 +48,12 @@ func (r Range) Contains(hash uint64) bool {
 	return r.Low <= hash && hash <= r.Max
 }
 
+// Overlaps says whether r and o share a hash: ranges of two different
+// splits of the space may, and must then never be owned at once.
+func (r Range) Overlaps(o Range) bool {
+	return r.Low <= o.Max && o.Low <= r.Max
+}
+
 // Selector is r as a ListOptions.ShardSelector. The API server wants each
 // bound as exactly 16 lowercase hex digits after 0x, and accepts the one
 // 17-digit bound 0x10000000000000000 (2^64) as the end of the space.

@@ -89,3 +89,27 @@ func TestStringIsTheHalfOpenRange(t *testing.T) {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 }
+
+func TestOverlaps(t *testing.T) {
+	six, four := Split(6), Split(4)
+	for _, tt := range []struct {
+		a, b Range
+		want bool
+	}{
+		{six[0], six[0], true},
+		{six[0], six[1], false},
+		{six[1], six[0], false},
+		{four[0], six[0], true},
+		{four[0], six[1], true}, // 1/6 < 1/4
+		{four[0], six[2], false},
+		{four[1], six[1], true},
+		{four[3], six[5], true},
+		{four[2], six[2], false}, // [1/2, 3/4) and [1/3, 1/2) only touch
+		{Range{Low: 5, Max: 5}, Range{Low: 5, Max: 9}, true},
+		{Range{Low: 0, Max: 4}, Range{Low: 5, Max: 9}, false},
+	} {
+		if got := tt.a.Overlaps(tt.b); got != tt.want {
+			t.Errorf("%v.Overlaps(%v) = %t, want %t", tt.a, tt.b, got, tt.want)
+		}
+	}
+}

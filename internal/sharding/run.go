@@ -7,10 +7,20 @@
 //   - Each replica keeps a membership Lease of its own, renewed every retry
 //     period and deleted when it shuts down; counting the live ones tells
 //     every replica how many share the work.
-//   - Shard i of n is owned by the holder of the Lease <name>-shard-<i>-of-<n>,
-//     taken, renewed and released with internal/leaderelection, so that a
-//     shard's writes stop the renew deadline after its last renewal began,
-//     before the Lease can pass to another replica.
+//   - A shard, a range of hashes, is owned by the holder of the Lease named
+//     after its range (ShardLeaseName), taken, renewed and released with
+//     internal/leaderelection, so that a shard's writes stop the renew
+//     deadline after its last renewal began, before the Lease can pass to
+//     another replica.
+//   - Replicas that split the space differently (a rolling update changing
+//     --shards) never own one hash at once: a replica takes a range only
+//     while no held Lease of another split overlaps it, and having taken
+//     it, reads every shard Lease again from the API server and hands the
+//     range straight back, before any work, if one overlaps it (see
+//     confirm).
+//   - A replica that has just started takes nothing until its count of the
+//     live replicas has settled (see settle), so that a fleet started at
+//     once does not begin with one replica taking every shard.
 //   - A replica holds at most its fair share, ceil(n / live replicas). It
 //     watches every shard's Lease all the time, as a standby watches a
 //     leader's, but takes one only while below its share; above it (a
@@ -27,6 +37,7 @@ package sharding
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -61,14 +72,6 @@ func (c Config) Validate() field.ErrorList {
 // writes under writeCtx: leaderelection.Run's lead.
 type Work func(ctx, writeCtx context.Context, shard int)
 
-// ShardLeaseName is the Lease that decides who owns shard of shards. The
-// count is part of the name, so that replicas split differently never
-// share a Lease for different ranges. hack/bench holds these Leases itself
-// until every replica it starts has counted the others.
-func ShardLeaseName(group string, shard, shards int) string {
-	return fmt.Sprintf("%s-shard-%d-of-%d", group, shard, shards)
-}
-
 // Run takes part in sharing cfg.Shards shards among the replicas until ctx is
 // done, running work for each shard this replica owns; cfg is validated. It returns once every
 // shard's work has returned and its Lease has been released.
@@ -77,10 +80,18 @@ func Run(ctx context.Context, leases coordinationv1client.LeasesGetter, cfg Conf
 	ctx = klog.NewContext(ctx, logger)
 	election := cfg.Election
 	m := newMembers(leases.Leases(election.Namespace), election.Name, election.Identity, election.LeaseDuration)
-	s := &sharer{cfg: cfg, leases: leases, members: m, work: work, shards: make([]*shardState, cfg.Shards)}
+	s := &sharer{
+		cfg: cfg, leases: leases, members: m, work: work, started: time.Now(),
+		rangeLeases: newRangeLeases(leases.Leases(election.Namespace), election.Name, election.LeaseDuration),
+		ranges:      shard.Split(cfg.Shards),
+		names:       map[string]bool{},
+		shards:      make([]*shardState, cfg.Shards),
+		retryAt:     make([]time.Time, cfg.Shards),
+	}
 	s.workEnded = sync.NewCond(&s.mu)
 	for i := range s.shards {
 		s.shards[i] = &shardState{}
+		s.names[ShardLeaseName(election.Name, s.ranges[i])] = true
 	}
 	defer s.stopAll(ctx)
 
@@ -102,12 +113,31 @@ type sharer struct {
 	leases  coordinationv1client.LeasesGetter
 	members *members
 	work    Work
+	// rangeLeases reads the shard Leases of every split.
+	rangeLeases *rangeLeases
+	// ranges are this replica's split of the hashes, one per shard, and
+	// names their Leases.
+	ranges []shard.Range
+	names  map[string]bool
 	// live is the last count of live replicas, 0 until one succeeds.
 	live int
+	// started, steadyCounts and settled are for settle.
+	started      time.Time
+	steadyCounts int
+	settled      bool
+	// splitsSeen is set once this replica has logged that another split
+	// runs.
+	splitsSeen bool
 
 	mu sync.Mutex
-	// share is the fair share, 0 until the first count of live replicas.
+	// share is the fair share, 0 until the count of live replicas has
+	// settled.
 	share int
+	// others are the held Leases of other splits, as last read.
+	others []heldRange
+	// retryAt is, per shard, when this replica may take it again after
+	// handing it straight back (see confirm).
+	retryAt []time.Time
 	// workEnded is signalled, with mu, whenever a shard's work returns.
 	workEnded *sync.Cond
 	shards    []*shardState
@@ -128,6 +158,11 @@ type shardState struct {
 	owned bool
 	// stopping is set once stop has been called while owned.
 	stopping bool
+	// taking is when this replica last set out to take the shard's Lease;
+	// the attempt counts towards the share for a renew deadline, or until
+	// the shard is owned, so that the shards' contenders, which all try at
+	// once, do not take more than the share between them.
+	taking time.Time
 }
 
 // rebalance renews this replica's membership and moves it towards its fair
@@ -148,12 +183,22 @@ func (s *sharer) rebalance(ctx context.Context) {
 	}
 	if live != s.live {
 		logger.Info("Live replicas", "count", live, "fairShare", fairShare(s.cfg.Shards, live))
-		s.live = live
+	}
+	if !s.settle(ctx, live) {
+		return
 	}
 	share := fairShare(s.cfg.Shards, live)
+	held, err := s.rangeLeases.held(ctx)
+	if err != nil {
+		// The check after each take still keeps splits apart.
+		logger.Error(err, "Could not read the shard Leases; going by the last reading")
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err == nil {
+		s.noteOthersLocked(ctx, held)
+	}
 	s.share = share
 	owned := s.ownedLocked()
 	if owned > share {
@@ -188,12 +233,99 @@ func (s *sharer) ownedLocked() int {
 	return owned
 }
 
-// mayAcquire reports whether this replica is below its fair share, so that
-// it may take one more shard.
-func (s *sharer) mayAcquire() bool {
+// settle reports whether this replica's count of live replicas, live, has
+// settled, so that it may take shards. Replicas started together create
+// their membership Leases a little apart, and one that took its share by its
+// first count would take every shard, list every Mydemo and hand most of them
+// back. So a replica takes nothing until three counts in a row, two retry
+// periods, agree; replicas starting later than that join as any newcomer
+// does. A count that keeps changing (a replica crash-looping) is trusted
+// once a lease duration has passed since the start: no longer than a standby
+// waits for a dead leader.
+func (s *sharer) settle(ctx context.Context, live int) bool {
+	if live == s.live {
+		s.steadyCounts++
+	} else {
+		s.steadyCounts = 0
+	}
+	s.live = live
+	if !s.settled && (s.steadyCounts >= 2 || time.Since(s.started) >= s.cfg.Election.LeaseDuration) {
+		s.settled = true
+		klog.FromContext(ctx).Info("Count of live replicas settled; taking the fair share", "count", live,
+			"fairShare", fairShare(s.cfg.Shards, live), "after", time.Since(s.started).Round(time.Millisecond))
+	}
+	return s.settled
+}
+
+// noteOthersLocked keeps the held Leases of other splits, and logs once
+// that another split runs. Called with s.mu held.
+func (s *sharer) noteOthersLocked(ctx context.Context, held []heldRange) {
+	s.others = s.others[:0]
+	for _, h := range held {
+		if !s.names[h.name] {
+			s.others = append(s.others, h)
+		}
+	}
+	if len(s.others) > 0 && !s.splitsSeen {
+		s.splitsSeen = true
+		klog.FromContext(ctx).Info("Replicas with another --shards are running, as during a rolling update that changes it: "+
+			"this replica takes no range that overlaps one of their Leases until that Lease is released or expires",
+			"lease", s.others[0].name, "holder", s.others[0].holder)
+	}
+}
+
+// mayAcquire reports whether this replica may take shard i now: it is below
+// its fair share, counting the shards it is taking, no held Lease of
+// another split overlaps the shard, and it has not just handed the shard
+// back. If so, the attempt counts towards the share from now on.
+func (s *sharer) mayAcquire(i int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.ownedLocked() < s.share
+	now := time.Now()
+	taking := 0
+	for _, st := range s.shards {
+		if !st.owned && now.Sub(st.taking) < s.cfg.Election.RenewDeadline {
+			taking++
+		}
+	}
+	if s.ownedLocked()+taking >= s.share || now.Before(s.retryAt[i]) || len(overlapping(s.others, s.ranges[i], "")) > 0 {
+		return false
+	}
+	s.shards[i].taking = now
+	return true
+}
+
+// confirm reports whether shard i, whose Lease this replica has just taken,
+// may be worked on: whether a fresh read of every shard Lease from the API
+// server shows none of another split that overlaps it.
+//
+// Checking before the take is not enough: two replicas of different splits
+// can both check, find nothing, and both take. Reading after the take
+// closes that gap, because the API server orders the two takes: the later
+// taker's read sees the earlier Lease, and it hands its own back; the
+// earlier one sees the later Lease only if both took at nearly the same
+// moment, and then both hand theirs back. Neither can tell who came first by
+// the Leases' times, which come from two clocks, so neither wins such a tie:
+// each waits a random part of two retry periods before it tries again, and
+// one of them soon takes the range alone.
+func (s *sharer) confirm(ctx context.Context, i int) bool {
+	logger := klog.FromContext(ctx)
+	held, err := s.rangeLeases.held(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil {
+		s.noteOthersLocked(ctx, held)
+		found := overlapping(held, s.ranges[i], ShardLeaseName(s.cfg.Election.Name, s.ranges[i]))
+		if len(found) == 0 {
+			return true
+		}
+		logger.Info("Handing the shard straight back: a Lease of another split overlaps it",
+			"range", s.ranges[i].String(), "lease", found[0].name, "holder", found[0].holder)
+	} else {
+		logger.Error(err, "Could not check the shard Leases of other splits; handing the shard back")
+	}
+	s.retryAt[i] = time.Now().Add(rand.N(2 * s.cfg.Election.RetryPeriod))
+	return false
 }
 
 // contend starts contending for shard i in the background. Called with s.mu
@@ -203,8 +335,8 @@ func (s *sharer) contend(ctx context.Context, i int) {
 	contendCtx, stop := context.WithCancel(ctx)
 	st.running, st.stop = true, stop
 	election := s.cfg.Election
-	election.Name = ShardLeaseName(s.cfg.Election.Name, i, s.cfg.Shards)
-	election.AcquireIf = s.mayAcquire
+	election.Name = ShardLeaseName(s.cfg.Election.Name, s.ranges[i])
+	election.AcquireIf = func() bool { return s.mayAcquire(i) }
 	logger := klog.FromContext(ctx).WithValues("shard", i)
 	s.running.Go(func() {
 		defer stop()
@@ -212,7 +344,9 @@ func (s *sharer) contend(ctx context.Context, i int) {
 			func(ctx, writeCtx context.Context) {
 				s.setOwned(i, true)
 				defer s.setOwned(i, false)
-				s.work(ctx, writeCtx, i)
+				if s.confirm(ctx, i) {
+					s.work(ctx, writeCtx, i)
+				}
 			})
 		if err != nil {
 			logger.Error(err, "Shard lost; its writes had stopped already")

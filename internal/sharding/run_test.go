@@ -5,14 +5,19 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes/fake"
+	clienttesting "k8s.io/client-go/testing"
 	"k8s.io/klog/v2/ktesting"
+	"k8s.io/utils/ptr"
 
 	"github.com/domac/crddemo/internal/fakeleases"
 	"github.com/domac/crddemo/internal/leaderelection"
@@ -33,28 +38,39 @@ func testConfig(identity string, shards int) Config {
 	}
 }
 
-// owners records which replica runs the work of each shard, and fails the
-// test if two ever run the same shard at once.
+// owners records which replica runs the work of each range of hashes, and
+// fails the test if two ever run overlapping ranges at once, of one split or
+// of two.
 type owners struct {
 	t  *testing.T
 	mu sync.Mutex
-	by map[int]string
+	by map[shard.Range]string
+	// most is the most shards each replica has run at once.
+	most map[string]int
 }
 
-func newOwners(t *testing.T) *owners { return &owners{t: t, by: map[int]string{}} }
+func newOwners(t *testing.T) *owners {
+	return &owners{t: t, by: map[shard.Range]string{}, most: map[string]int{}}
+}
 
-// work is the Work of replica identity: it holds its shard until ctx ends.
-func (o *owners) work(identity string) Work {
-	return func(ctx, writeCtx context.Context, shard int) {
+// work is the Work of replica identity, which splits the hashes into
+// shards: it holds its shard until ctx ends.
+func (o *owners) work(identity string, shards int) Work {
+	ranges := shard.Split(shards)
+	return func(ctx, writeCtx context.Context, i int) {
+		mine := ranges[i]
 		o.mu.Lock()
-		if other, ok := o.by[shard]; ok {
-			o.t.Errorf("shard %d runs on %s while %s still runs it", shard, identity, other)
+		for r, other := range o.by {
+			if r.Overlaps(mine) {
+				o.t.Errorf("%s runs %v while %s still runs %v", identity, mine, other, r)
+			}
 		}
-		o.by[shard] = identity
+		o.by[mine] = identity
+		o.most[identity] = max(o.most[identity], o.countsLocked()[identity])
 		o.mu.Unlock()
 		<-ctx.Done()
 		o.mu.Lock()
-		delete(o.by, shard)
+		delete(o.by, mine)
 		o.mu.Unlock()
 	}
 }
@@ -63,11 +79,22 @@ func (o *owners) work(identity string) Work {
 func (o *owners) counts() map[string]int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	return o.countsLocked()
+}
+
+func (o *owners) countsLocked() map[string]int {
 	counts := map[string]int{}
 	for _, identity := range o.by {
 		counts[identity]++
 	}
 	return counts
+}
+
+// mostAtOnce returns the most shards replica identity has run at once.
+func (o *owners) mostAtOnce(identity string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.most[identity]
 }
 
 // waitCounts waits until the replicas run exactly the shards of want.
@@ -100,7 +127,7 @@ func startReplicaWith(t *testing.T, client *fake.Clientset, o *owners, cfg Confi
 	r := &replica{stop: stop, done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
-		r.err = Run(ctx, client.CoordinationV1(), cfg, o.work(identity))
+		r.err = Run(ctx, client.CoordinationV1(), cfg, o.work(identity, cfg.Shards))
 	}()
 	t.Cleanup(func() {
 		stop()
@@ -140,8 +167,8 @@ func TestReplicasShareTheShardsFairly(t *testing.T) {
 	for _, lease := range leases.Items {
 		names = append(names, lease.Name)
 	}
-	for i := range 6 {
-		if name := fmt.Sprintf("crddemo-shard-%d-of-6", i); !slices.Contains(names, name) {
+	for _, r := range shard.Split(6) {
+		if name := ShardLeaseName("crddemo", r); !slices.Contains(names, name) {
 			t.Errorf("no Lease %s among %v", name, names)
 		}
 	}
@@ -211,5 +238,158 @@ func TestValidateNamesTheFieldAtFault(t *testing.T) {
 	}
 	if errs := testConfig("alpha", shard.MaxShards).Validate(); len(errs) > 0 {
 		t.Errorf("Validate() of a good config = %v, want none", errs)
+	}
+}
+
+// TestAFleetStartedTogetherTakesOnlyItsShare starts three replicas within a
+// few dozen milliseconds of each other: none ever runs more than its share
+// of two shards, so none lists more than a third of the Mydemos.
+func TestAFleetStartedTogetherTakesOnlyItsShare(t *testing.T) {
+	client := fakeleases.NewClientset(nil)
+	o := newOwners(t)
+	for _, identity := range []string{"a", "b", "c"} {
+		startReplica(t, client, o, identity, 6)
+		time.Sleep(30 * time.Millisecond) // a start spread as a Deployment's is
+	}
+	o.waitCounts(t, map[string]int{"a": 2, "b": 2, "c": 2})
+	for _, identity := range []string{"a", "b", "c"} {
+		if most := o.mostAtOnce(identity); most > 2 {
+			t.Errorf("replica %s ran %d shards at once on the way to 2 each", identity, most)
+		}
+	}
+}
+
+// TestTwoSplitsNeverOwnOneHash starts many replicas of two splits, 6 and
+// 4 shards, at once, then runs rolling changes of --shards from 6 to 4 and
+// from 4 to 6, stopping the old replicas one by one while the new ones run:
+// owners fails the test if two replicas ever run overlapping ranges, and
+// after each change the new split owns every range.
+func TestTwoSplitsNeverOwnOneHash(t *testing.T) {
+	client := fakeleases.NewClientset(nil)
+	o := newOwners(t)
+	const perSplit = 6
+	start := func(name string, shards int) []*replica {
+		var started []*replica
+		for i := range perSplit {
+			started = append(started, startReplica(t, client, o, fmt.Sprintf("%s-%d", name, i), shards))
+		}
+		return started
+	}
+	stopOneByOne := func(replicas []*replica) {
+		for _, r := range replicas {
+			r.stop()
+			<-r.done
+		}
+	}
+	waitCovered := func(name string, shards int) {
+		t.Helper()
+		err := wait.PollUntilContextTimeout(t.Context(), 20*time.Millisecond, waitLimit, true, func(context.Context) (bool, error) {
+			o.mu.Lock()
+			defer o.mu.Unlock()
+			covered := 0
+			for _, r := range shard.Split(shards) {
+				if owner, ok := o.by[r]; ok && strings.HasPrefix(owner, name+"-") {
+					covered++
+				}
+			}
+			return covered == shards, nil
+		})
+		if err != nil {
+			t.Fatalf("the replicas of %d shards do not own every range: %v", shards, o.counts())
+		}
+	}
+
+	// Both splits start at the same moment, interleaved.
+	var six, four []*replica
+	for i := range perSplit {
+		six = append(six, startReplica(t, client, o, fmt.Sprintf("six-%d", i), 6))
+		four = append(four, startReplica(t, client, o, fmt.Sprintf("four-%d", i), 4))
+	}
+	stopOneByOne(four)
+	waitCovered("six", 6)
+
+	four = start("four-again", 4)
+	stopOneByOne(six)
+	waitCovered("four-again", 4)
+
+	six = start("six-again", 6)
+	stopOneByOne(four)
+	waitCovered("six-again", 6)
+	stopOneByOne(six)
+}
+
+// TestATakeThatMeetsAnOverlappingOneIsHandedBack has another split's Lease
+// appear right before the replica's take, after the replica checked: the
+// replica must read the Leases again, hand its shard straight back without
+// running it, and take it once the other Lease is released.
+func TestATakeThatMeetsAnOverlappingOneIsHandedBack(t *testing.T) {
+	client := fakeleases.NewClientset(nil)
+	leases := client.CoordinationV1().Leases("crddemo-system")
+	o := newOwners(t)
+	whole := shard.Split(1)[0]
+	intruder := shard.Split(2)[0]
+	o.by[intruder] = "intruder"
+	var once sync.Once
+	client.PrependReactor("create", "leases", func(action clienttesting.Action) (bool, runtime.Object, error) {
+		lease := action.(clienttesting.CreateAction).GetObject().(*coordinationv1.Lease)
+		if lease.Name == ShardLeaseName("crddemo", whole) {
+			once.Do(func() {
+				now := metav1.NowMicro()
+				err := client.Tracker().Create(action.GetResource(), &coordinationv1.Lease{
+					ObjectMeta: metav1.ObjectMeta{Name: ShardLeaseName("crddemo", intruder), Namespace: "crddemo-system", ResourceVersion: "1"},
+					Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("intruder"), LeaseDurationSeconds: ptr.To[int32](3600),
+						AcquireTime: &now, RenewTime: &now},
+				}, "crddemo-system")
+				if err != nil {
+					t.Errorf("creating the intruding Lease: %v", err)
+				}
+			})
+		}
+		return false, nil, nil
+	})
+	startReplica(t, client, o, "a", 1)
+
+	// a takes the whole space, finds the intruder and lets go.
+	err := wait.PollUntilContextTimeout(t.Context(), 20*time.Millisecond, waitLimit, true, func(ctx context.Context) (bool, error) {
+		lease, err := leases.Get(ctx, ShardLeaseName("crddemo", whole), metav1.GetOptions{})
+		// Released: client-go clears the holder.
+		return err == nil && (lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == ""), nil
+	})
+	if err != nil {
+		t.Fatalf("the replica did not hand back a shard overlapped by another split's Lease: %v", err)
+	}
+	if counts := o.counts(); counts["a"] != 0 {
+		t.Fatalf("the replica runs %d shards while another split's Lease overlaps its only one", counts["a"])
+	}
+
+	// The intruder lets go: a takes its shard.
+	o.mu.Lock()
+	delete(o.by, intruder)
+	o.mu.Unlock()
+	if err := leases.Delete(t.Context(), ShardLeaseName("crddemo", intruder), metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	o.waitCounts(t, map[string]int{"a": 1})
+}
+
+func TestSettleWaitsForThreeCountsThatAgree(t *testing.T) {
+	_, ctx := ktesting.NewTestContext(t)
+	s := &sharer{cfg: testConfig("a", 6), started: time.Now()}
+	for i, live := range []int{1, 2, 3, 3} {
+		if s.settle(ctx, live) {
+			t.Fatalf("settled at count %d of 1, 2, 3, 3, 3: after %d counts, not three that agree", i+1, i+1)
+		}
+	}
+	if !s.settle(ctx, 3) {
+		t.Fatal("not settled after three counts of 3 in a row")
+	}
+	if !s.settle(ctx, 4) {
+		t.Error("a settled count unsettled again: a joiner is handled by the share, not by settling")
+	}
+
+	// A count that keeps changing is trusted a lease duration after the start.
+	s = &sharer{cfg: testConfig("a", 6), started: time.Now().Add(-time.Second)}
+	if !s.settle(ctx, 1) {
+		t.Error("not settled a lease duration after the start")
 	}
 }

@@ -72,7 +72,7 @@ func TestLiveChangesOvertakeTheBacklog(t *testing.T) {
 		t.Errorf("the %d changes and the new Mydemo were synced only once %d of the %d backlog Mydemos were: "+
 			"live changes must overtake the backlog", changes, backlog-left, backlog)
 	}
-	m, err := harness.Scrape(t.Context(), crddemo.metrics)
+	m, err := harness.Scrape(t.Context(), crddemo.Metrics)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -294,6 +294,14 @@ func TestManifests(t *testing.T) {
 		if deref(deploy.Spec.Replicas) != 3 || !slices.Contains(args, "--shards=6") || !slices.Contains(args, "--leader-elect") {
 			t.Errorf("deploy/sharded runs %d replicas with %q, want 3 with --leader-elect and --shards=6", deref(deploy.Spec.Replicas), args)
 		}
+		// A rolling update that changes --shards never drops below three
+		// replicas, and paces itself so that each new one can take its
+		// ranges before the next old one stops.
+		if rolling := deploy.Spec.Strategy.RollingUpdate; rolling == nil || rolling.MaxSurge.String() != "1" ||
+			rolling.MaxUnavailable.String() != "0" || deploy.Spec.MinReadySeconds < 10 {
+			t.Errorf("deploy/sharded rolls out with %+v and minReadySeconds %d, want maxSurge 1, maxUnavailable 0 and at least 10",
+				deploy.Spec.Strategy, deploy.Spec.MinReadySeconds)
+		}
 		role := decodeManifest[rbacv1.Role](t, manifests, "Role", "crddemo-sharding")
 		want := []string{`"coordination.k8s.io" leases delete`, `"coordination.k8s.io" leases get`,
 			`"coordination.k8s.io" leases list`, `"coordination.k8s.io" leases update`}

@@ -247,7 +247,7 @@ func TestAlertSeriesBeforeFirstSync(t *testing.T) {
 	problems := []string{"no scrape succeeded"}
 	var m harness.Metrics
 	err := wait.PollUntilContextTimeout(t.Context(), pollInterval, waitTimeout, true, func(ctx context.Context) (bool, error) {
-		scraped, err := harness.Scrape(ctx, crddemo.metrics)
+		scraped, err := harness.Scrape(ctx, crddemo.Metrics)
 		if err != nil {
 			return false, nil
 		}

@@ -76,9 +76,9 @@ func TestSecureMetrics(t *testing.T) {
 		name, addr, token string
 		wantCode          int
 	}{
-		{"a nonResourceURLs role, by resource (the default)", crddemo.metrics, anyReader, http.StatusForbidden},
-		{"a nonResourceURLs role, --metrics-authorization=path", byPath.metrics, anyReader, http.StatusOK},
-		{"crddemo-metrics-reader, --metrics-authorization=path", byPath.metrics, reader, http.StatusForbidden},
+		{"a nonResourceURLs role, by resource (the default)", crddemo.Metrics, anyReader, http.StatusForbidden},
+		{"a nonResourceURLs role, --metrics-authorization=path", byPath.Metrics, anyReader, http.StatusOK},
+		{"crddemo-metrics-reader, --metrics-authorization=path", byPath.Metrics, reader, http.StatusForbidden},
 	} {
 		if code, body := client.getWhenServing(t, c.addr, "/metrics", c.token); code != c.wantCode {
 			t.Errorf("%s: GET /metrics = %d, want %d\n%.300s", c.name, code, c.wantCode, body)

@@ -33,25 +33,25 @@ const headerAttackSlack = 12 << 20
 // involved, so no API server is needed.
 func TestServingHoldsLittleForHeaderFloods(t *testing.T) {
 	crddemo := startCrddemo(t, isolatedEnv(t), "--master=https://127.0.0.1:1", "--metrics-secure")
-	if code, body := getWhenServing(t, crddemo.probes, "/healthz"); code != http.StatusOK {
+	if code, body := getWhenServing(t, crddemo.Probes, "/healthz"); code != http.StatusOK {
 		t.Fatalf("GET /healthz before the attack = %d %q, want 200", code, body)
 	}
-	newScrapeClient(t).getWhenServing(t, crddemo.metrics, "/metrics", "")
+	newScrapeClient(t).getWhenServing(t, crddemo.Metrics, "/metrics", "")
 	idle := idleRSS(t, crddemo.PID())
 
 	peak := newPeakRSS(t, crddemo.PID())
 	var attackers sync.WaitGroup
 	for i := range 100 {
 		source := fmt.Sprintf("127.0.1.%d", i+1)
-		attackers.Go(func() { sendUnfinishedHeader(t, source, crddemo.probes, false) })
-		attackers.Go(func() { sendUnfinishedHeader(t, source, crddemo.metrics, true) })
+		attackers.Go(func() { sendUnfinishedHeader(t, source, crddemo.Probes, false) })
+		attackers.Go(func() { sendUnfinishedHeader(t, source, crddemo.Metrics, true) })
 	}
 	// The probes answer while the attack goes on, as the kubelet probes: a
 	// new connection and a 1 s timeout, tried again within a few seconds.
 	probed := wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
 		ctx, cancel := context.WithTimeout(ctx, time.Second)
 		defer cancel()
-		code, _, err := harness.Probe(ctx, crddemo.probes, "/healthz")
+		code, _, err := harness.Probe(ctx, crddemo.Probes, "/healthz")
 		return err == nil && code == http.StatusOK, nil
 	})
 	if probed != nil {
@@ -66,7 +66,7 @@ func TestServingHoldsLittleForHeaderFloods(t *testing.T) {
 		t.Errorf("crddemo's RSS grew from %d KiB idle to %d KiB under the attack, want at most %d KiB more",
 			idle>>10, top>>10, headerAttackSlack>>10)
 	}
-	if code, body, err := harness.Probe(t.Context(), crddemo.probes, "/healthz"); err != nil || code != http.StatusOK {
+	if code, body, err := harness.Probe(t.Context(), crddemo.Probes, "/healthz"); err != nil || code != http.StatusOK {
 		t.Errorf("GET /healthz after the attack = %d %q, %v; want 200", code, body, err)
 	}
 }

@@ -119,7 +119,7 @@ func checkSyncedOnce(t *testing.T, client clientset.Interface, kube kubernetes.I
 		owner := ""
 		for i, r := range ranges {
 			if byOwner && r.Contains(shard.Hash(demo.UID)) {
-				owner = holderOf(t, kube, metav1.NamespaceDefault, sharding.ShardLeaseName("crddemo", i, testShards))
+				owner = holderOf(t, kube, metav1.NamespaceDefault, sharding.ShardLeaseName("crddemo", ranges[i]))
 			}
 		}
 		events, err := harness.SyncedEvents(t.Context(), kube, &demo)

@@ -39,7 +39,7 @@ func TestSecureMetricsTokenFlood(t *testing.T) {
 	token := scraperToken(t, cp, "prometheus", "crddemo-metrics-reader")
 	scraper := newScrapeClient(t)
 	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	if code, body := scraper.getWhenServing(t, crddemo.metrics, "/metrics", token); code != http.StatusOK {
+	if code, body := scraper.getWhenServing(t, crddemo.Metrics, "/metrics", token); code != http.StatusOK {
 		t.Fatalf("the valid scraper's first scrape = %d %.300q, want 200", code, body)
 	}
 	before := reviewRequests(t, kube)
@@ -54,7 +54,7 @@ func TestSecureMetricsTokenFlood(t *testing.T) {
 		attacker := attackerClient(t, fmt.Sprintf("127.0.2.%d", i+1))
 		attackers.Go(func() {
 			for ctx.Err() == nil {
-				code, _, err := attacker.do(ctx, crddemo.metrics, "/metrics", rand.Text())
+				code, _, err := attacker.do(ctx, crddemo.Metrics, "/metrics", rand.Text())
 				if err != nil {
 					code = -1 // the flood's end, or crddemo closing the connection
 				}
@@ -67,7 +67,7 @@ func TestSecureMetricsTokenFlood(t *testing.T) {
 
 	scrapes := 0
 	for ctx.Err() == nil {
-		code, body, err := scraper.do(t.Context(), crddemo.metrics, "/metrics", token)
+		code, body, err := scraper.do(t.Context(), crddemo.Metrics, "/metrics", token)
 		scrapes++
 		if err != nil || code != http.StatusOK {
 			t.Errorf("valid scrape %d, %v into the flood = %d %.200q, %v; want 200",

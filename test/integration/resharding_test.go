@@ -1,0 +1,173 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
+
+	"github.com/domac/crddemo/internal/harness"
+	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
+	testcp "github.com/domac/crddemo/test/controlplane"
+)
+
+// TestReshardingOnline changes --shards in two rolling updates, 6 to 4 and
+// 4 to 8, while Mydemos are created and changed throughout: a new replica
+// starts, then an old one stops, one at a time, as a Deployment with
+// maxSurge 1 and maxUnavailable 0 rolls, the old one once the new one has
+// counted the fleet, as minReadySeconds lets it. No two replicas sync one
+// version of a Mydemo, which two owners of one object would do, and every
+// one ends synced.
+func TestReshardingOnline(t *testing.T) {
+	for _, gate := range []bool{true, false} {
+		t.Run(fmt.Sprintf("ShardedListAndWatch=%t", gate), func(t *testing.T) {
+			reshardOnline(t, gate)
+		})
+	}
+}
+
+func reshardOnline(t *testing.T, gate bool) {
+	cp := testcp.StartForTest(t, shardGate(gate))
+	client := clientset.NewForConfigOrDie(cp.Config)
+	kube := kubernetes.NewForConfigOrDie(cp.Config)
+	installCRD(t, cp)
+	replicas := func(shards int) []string {
+		return append(slices.Clone(leaderElectionArgs), "--shards="+strconv.Itoa(shards), "--kubeconfig="+cp.KubeconfigPath)
+	}
+	fleet := []*crddemoProcess{startCrddemo(t, nil, replicas(6)...), startCrddemo(t, nil, replicas(6)...)}
+	everyone := slices.Clone(fleet)
+	for _, r := range fleet {
+		waitShardsOwned(t, r, 3)
+	}
+	changed := createMydemos(t, client, "changed", 20)
+	stopCreating := createContinuously(t, client, "created", 50*time.Millisecond)
+	stopChanging := changeContinuously(t, client, changed, 100*time.Millisecond)
+
+	for _, step := range []struct{ shards, each int }{{4, 2}, {8, 4}} {
+		began := time.Now()
+		var next []*crddemoProcess
+		for _, old := range fleet {
+			r := startCrddemo(t, nil, replicas(step.shards)...)
+			r.waitReady(t)
+			r.waitForLog(t, "Count of live replicas settled")
+			next = append(next, r)
+			everyone = append(everyone, r)
+			if code := old.stop(t); code != 0 {
+				t.Fatalf("an old replica exited %d on SIGTERM, want 0", code)
+			}
+		}
+		for _, r := range next {
+			waitShardsOwned(t, r, step.each)
+			if logged := r.Lines("Replicas with another --shards are running"); len(logged) > 1 {
+				t.Errorf("a replica logged %d times that another split runs, want once at most", len(logged))
+			}
+		}
+		t.Logf("rolling change to --shards=%d: the new replicas own every shard %v after the first started",
+			step.shards, time.Since(began).Round(time.Millisecond))
+		fleet = next
+	}
+	if logged := fleet[0].Lines("Replicas with another --shards are running"); len(logged) != 1 {
+		t.Errorf("the first replica of the last split logged %d times that another split runs, want once", len(logged))
+	}
+	stopCreating()
+	stopChanging()
+	requireNoneLost(t, client, kube, time.Now(), "after two rolling changes of --shards")
+	checkEachVersionSyncedOnce(t, client, kube, everyone)
+}
+
+// changeContinuously changes the port of each of names in turn, one every
+// interval, in the background, until the returned func is called.
+func changeContinuously(t *testing.T, client clientset.Interface, names []string, interval time.Duration) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	var done sync.WaitGroup
+	done.Go(func() {
+		for i := 0; ctx.Err() == nil; i++ {
+			name := names[i%len(names)]
+			err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+				demo, err := client.CrddemoV1().Mydemos(metav1.NamespaceDefault).Get(ctx, name, metav1.GetOptions{})
+				if err != nil {
+					return err
+				}
+				demo.Spec.Port = 1000 + int32(i)
+				_, err = client.CrddemoV1().Mydemos(metav1.NamespaceDefault).Update(ctx, demo, metav1.UpdateOptions{})
+				return err
+			})
+			if err != nil && ctx.Err() == nil {
+				t.Errorf("changing mydemo %s: %v", name, err)
+				return
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(interval):
+			}
+		}
+	})
+	stopped := sync.OnceFunc(func() {
+		cancel()
+		done.Wait()
+	})
+	t.Cleanup(stopped)
+	return stopped
+}
+
+// syncLine is what a replica logs when it syncs a version of a Mydemo that
+// is not synced yet, about to write its Synced event and status.
+var syncLine = regexp.MustCompile(`"Try to process mydemo".* mydemo="([^"]+)" resourceVersion="([0-9]+)"`)
+
+// checkEachVersionSyncedOnce checks that no version of any Mydemo was synced
+// by two replicas, which is what two owners of one object would do: by the
+// replicas' logs, and by the Synced events, of which a Mydemo has at most one
+// per generation. (A replica's event recorder counts a Mydemo's later
+// events into its first one, so the events alone do not tell the versions
+// apart.)
+func checkEachVersionSyncedOnce(t *testing.T, client clientset.Interface, kube kubernetes.Interface, replicas []*crddemoProcess) {
+	t.Helper()
+	syncedBy := map[string]map[int]bool{}
+	for i, r := range replicas {
+		for _, line := range r.Lines("Try to process mydemo") {
+			m := syncLine.FindStringSubmatch(line)
+			if m == nil {
+				continue
+			}
+			version := m[1] + "@" + m[2]
+			if syncedBy[version] == nil {
+				syncedBy[version] = map[int]bool{}
+			}
+			syncedBy[version][i] = true
+		}
+	}
+	twice := 0
+	for version, by := range syncedBy {
+		if len(by) > 1 {
+			twice++
+			t.Errorf("%s was synced by %d replicas, want one", version, len(by))
+		}
+	}
+	list, err := client.CrddemoV1().Mydemos(metav1.NamespaceDefault).List(t.Context(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, demo := range list.Items {
+		events, err := harness.SyncedEvents(t.Context(), kube, &demo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var total int32
+		for _, e := range events {
+			total += e.Count
+		}
+		if int64(total) > demo.Generation {
+			t.Errorf("mydemo %s at generation %d has %d Synced events, want one per generation at most", demo.Name, demo.Generation, total)
+		}
+	}
+	t.Logf("%d Mydemos and %d synced versions checked, %d synced by two replicas", len(list.Items), len(syncedBy), twice)
+}
