@@ -24,7 +24,7 @@ KUBECTL ?= bin/kubectl
 VULNDB ?=
 
 .DEFAULT_GOAL := all
-.PHONY: all build test test-alerts check fmt-check vet vulncheck codegen verify-codegen testbin promtool image deploy undeploy kubectl-bin demo bench local-cluster clean help
+.PHONY: all build test e2e test-alerts check fmt-check vet vulncheck codegen verify-codegen testbin promtool image deploy undeploy kubectl-bin demo bench local-cluster clean help
 
 all: test build ## Check, test (unit and integration) and build releases/crddemo.
 
@@ -36,6 +36,14 @@ build: ## Build the controller into releases/crddemo.
 # target never passes without running them.
 test: check vulncheck test-alerts build testbin ## Run govulncheck, the alert rules' tests, and the unit and integration tests against a real kube-apiserver and etcd.
 	CRDDEMO_REQUIRE_CONTROL_PLANE=1 CRDDEMO_BINARY=$(CURDIR)/$(BINARY) $(GO) test -race -count=1 ./...
+
+# E2E_TIMEOUT bounds the whole suite; the node alone takes a minute to start.
+E2E_TIMEOUT ?= 30m
+
+e2e: build ## Run deploy/ as pods on a real node (kubelet, containerd) and test it; needs root (test/e2e).
+	hack/e2e-packages.sh
+	hack/testbin.sh etcd kube-apiserver kubectl kubelet kube-controller-manager kube-scheduler
+	CRDDEMO_E2E=1 $(GO) test -count=1 -v -timeout $(E2E_TIMEOUT) ./test/e2e
 
 test-alerts: promtool ## Run promtool's unit tests of the alerts in deploy/monitoring (deploy/monitoring/alerts_test.yaml).
 	hack/test-alerts.sh
@@ -110,4 +118,4 @@ clean: ## Remove releases/. bin/ is kept: rebuilding the control plane takes min
 	rm -rf releases
 
 help: ## List the targets.
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 18
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z0-9-]+):.*## /  \1\t/' | expand -t 18
