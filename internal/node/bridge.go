@@ -25,13 +25,14 @@ func (b Bridge) HostAddr() netip.Addr {
 	return b.Prefix.Masked().Addr().Next()
 }
 
-// create makes the bridge and gives the host its address; a bridge left by
-// an earlier run that was killed is replaced.
-func (b Bridge) create() error {
+// Create makes the bridge and gives the host its address; a bridge left by
+// an earlier run that was killed is replaced. It comes before the control
+// plane, which serves on the bridge's address.
+func (b Bridge) Create() error {
 	if !b.Prefix.IsValid() || !b.Prefix.Addr().Is4() || b.Prefix.Bits() > 30 {
 		return fmt.Errorf("bridge %s: prefix %s: want an IPv4 network of at least 4 addresses", b.Name, b.Prefix)
 	}
-	_ = b.delete()
+	_ = b.Delete()
 	for _, args := range [][]string{
 		{"link", "add", b.Name, "type", "bridge"},
 		{"addr", "add", netip.PrefixFrom(b.HostAddr(), b.Prefix.Bits()).String(), "dev", b.Name},
@@ -44,9 +45,9 @@ func (b Bridge) create() error {
 	return nil
 }
 
-// delete removes the bridge; the pods' veths are gone with their network
-// namespaces by then.
-func (b Bridge) delete() error {
+// Delete removes the bridge, once the node is stopped and the pods' veths
+// are gone with their network namespaces.
+func (b Bridge) Delete() error {
 	if ip("link", "show", b.Name) != nil {
 		return nil
 	}

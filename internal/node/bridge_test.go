@@ -17,8 +17,8 @@ func TestBridgeHostAddrIsTheFirstOfThePrefix(t *testing.T) {
 func TestBridgeRefusesABadPrefixBeforeTouchingTheHost(t *testing.T) {
 	for _, prefix := range []netip.Prefix{{}, netip.MustParsePrefix("fd00::/64"), netip.MustParsePrefix("10.0.0.0/31")} {
 		b := Bridge{Name: "crddemo-test-no", Prefix: prefix}
-		if err := b.create(); err == nil {
-			_ = b.delete()
+		if err := b.Create(); err == nil {
+			_ = b.Delete()
 			t.Errorf("creating a bridge on %s succeeded, want an error", prefix)
 		}
 	}

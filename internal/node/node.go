@@ -52,7 +52,8 @@ type Config struct {
 	CACert []byte
 	// ServiceAccountKeyFile is the API server's token signing key.
 	ServiceAccountKeyFile string
-	// Bridge is the network the pods get their addresses on.
+	// Bridge is the network the pods get their addresses on, created
+	// already (Bridge.Create).
 	Bridge Bridge
 	// SandboxImage is the image of every pod's sandbox container, already
 	// in an archive at SandboxArchive, imported before the kubelet starts.
@@ -69,7 +70,7 @@ type Node struct {
 	daemons    []*daemon
 }
 
-// Start creates the bridge, starts containerd, imports the sandbox image,
+// Start starts containerd, imports the sandbox image,
 // starts kube-controller-manager, kube-scheduler and the kubelet, and waits
 // until the node is Ready. On any error, what it had started is stopped.
 func Start(ctx context.Context, cfg Config) (*Node, error) {
@@ -85,9 +86,6 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 
 func (n *Node) start(ctx context.Context) error {
 	cfg := n.cfg
-	if err := cfg.Bridge.create(); err != nil {
-		return err
-	}
 	var err error
 	n.containerd, err = startContainerd(ctx, cfg)
 	if err != nil {
@@ -165,8 +163,8 @@ func (n *Node) LogDir() string {
 }
 
 // Stop stops the kubelet and the controllers, then every container left
-// and containerd, unmounts what they mounted under Dir, and deletes the
-// bridge. It is safe on a partly started node.
+// and containerd, and unmounts what they mounted under Dir. It is safe on a
+// partly started node.
 func (n *Node) Stop() error {
 	var errs []error
 	for i := len(n.daemons) - 1; i >= 0; i-- {
@@ -175,7 +173,7 @@ func (n *Node) Stop() error {
 	if n.containerd != nil {
 		errs = append(errs, n.containerd.stop())
 	}
-	errs = append(errs, removeNetnsSince(n.started), unmountUnder(n.cfg.Dir), removeKubepodsCgroups(), n.cfg.Bridge.delete())
+	errs = append(errs, removeNetnsSince(n.started), unmountUnder(n.cfg.Dir), removeKubepodsCgroups())
 	return errors.Join(errs...)
 }
 

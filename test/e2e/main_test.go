@@ -65,6 +65,10 @@ type testCluster struct {
 	// dir holds the run's files: images, the node's state and logs, the
 	// overlay made for this run.
 	dir string
+	// keep leaves dir in place when the cluster stops.
+	keep bool
+	// bridgeUp is set once the bridge exists, for stop to delete it.
+	bridgeUp bool
 	// overlay is the kustomization that applies test/e2e/overlay with this
 	// run's API server address.
 	overlay string
@@ -92,6 +96,10 @@ func run(m *testing.M) int {
 	fmt.Printf("e2e: cluster up in %v (logs in %s)\n", time.Since(started).Round(time.Second), c.node.LogDir())
 	cluster = c
 	code := m.Run()
+	if code != 0 {
+		// Keep the node's logs and state to explain the failure.
+		c.keep = true
+	}
 	if err := c.stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: stopping the cluster:", err)
 		if code == 0 {
@@ -146,11 +154,18 @@ func startCluster(ctx context.Context) (_ *testCluster, err error) {
 			return nil, err
 		}
 	}
+	if err := bridge.Create(); err != nil {
+		return nil, err
+	}
+	c.bridgeUp = true
 	c.cp, err = controlplane.Start(ctx,
 		controlplane.ServeOn(bridge.HostAddr()),
 		// envtest turns the ServiceAccount admission plugin off; a real
 		// cluster, and so this one, runs it.
-		controlplane.APIServerFlag("disable-admission-plugins", ""))
+		controlplane.APIServerFlag("disable-admission-plugins", ""),
+		// The node's name resolves nowhere: kubectl logs and exec reach the
+		// kubelet at its address on the bridge.
+		controlplane.APIServerFlag("kubelet-preferred-address-types", "InternalIP"))
 	if err != nil {
 		return nil, err
 	}
@@ -195,9 +210,16 @@ func (c *testCluster) stop() error {
 		errs = append(errs, c.node.Stop())
 	}
 	errs = append(errs, c.cp.Stop())
+	if c.bridgeUp {
+		errs = append(errs, bridge.Delete())
+	}
 	if err := errors.Join(errs...); err != nil {
 		// Keep the logs to explain the failure.
 		return fmt.Errorf("%w (files kept in %s)", err, c.dir)
+	}
+	if c.keep {
+		fmt.Fprintln(os.Stderr, "e2e: the run's files are kept in", c.dir)
+		return nil
 	}
 	return os.RemoveAll(c.dir)
 }

@@ -30,6 +30,11 @@ func writeOverlay(dir, apiserver string) (string, error) {
 	if err := os.Mkdir(overlay, 0o755); err != nil {
 		return "", fmt.Errorf("creating the run's overlay: %w", err)
 	}
+	// kustomize takes a base by relative path only.
+	base, err := filepath.Rel(overlay, filepath.Join(root, "test", "e2e", "overlay"))
+	if err != nil {
+		return "", fmt.Errorf("locating test/e2e/overlay from the run's overlay: %w", err)
+	}
 	kustomization := fmt.Sprintf(`apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:
@@ -42,7 +47,7 @@ configMapGenerator:
       - port=%s
     options:
       disableNameSuffixHash: true
-`, filepath.Join(root, "test", "e2e", "overlay"), host, port)
+`, base, host, port)
 	if err := os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(kustomization), 0o644); err != nil {
 		return "", fmt.Errorf("writing the run's overlay: %w", err)
 	}

@@ -43,7 +43,9 @@ func (c *testCluster) waitPods(t *testing.T, want int) []corev1.Pod {
 	err := wait.PollUntilContextCancel(ctx, pollInterval, true, func(ctx context.Context) (bool, error) {
 		list, err := c.kube.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
 		if err != nil {
-			last = err.Error()
+			if ctx.Err() == nil {
+				last = err.Error()
+			}
 			return false, nil
 		}
 		pods = list.Items
@@ -55,7 +57,7 @@ func (c *testCluster) waitPods(t *testing.T, want int) []corev1.Pod {
 				ready++
 			}
 		}
-		last = strings.Join(states, "; ")
+		last = fmt.Sprintf("%d pods: %s", len(pods), strings.Join(states, "; "))
 		return len(pods) == want && ready == want, nil
 	})
 	if err != nil {
