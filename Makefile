@@ -24,7 +24,7 @@ KUBECTL ?= bin/kubectl
 VULNDB ?=
 
 .DEFAULT_GOAL := all
-.PHONY: all build test test-alerts docs-check check fmt-check vet vulncheck codegen verify-codegen testbin promtool image image-load deploy undeploy kubectl-bin demo bench local-cluster clean help
+.PHONY: all build test e2e test-alerts docs-check check fmt-check vet vulncheck codegen verify-codegen testbin promtool image image-load deploy undeploy kubectl-bin demo bench local-cluster clean help
 
 all: test build ## Check, test (unit and integration) and build releases/crddemo.
 
@@ -39,6 +39,14 @@ test: check vulncheck test-alerts build docs-check testbin ## Run govulncheck, t
 
 docs-check: build ## Check that docs/ names every flag of --help and that every relative link in the pages resolves.
 	$(GO) run ./hack/docscheck --crddemo=$(BINARY)
+
+# E2E_TIMEOUT bounds the whole suite; the node alone takes a minute to start.
+E2E_TIMEOUT ?= 30m
+
+e2e: build ## Run deploy/ as pods on a real node (kubelet, containerd) and test it; needs root (test/e2e).
+	hack/e2e-packages.sh
+	hack/testbin.sh etcd kube-apiserver kubectl kubelet kube-controller-manager kube-scheduler
+	CRDDEMO_E2E=1 $(GO) test -count=1 -v -timeout $(E2E_TIMEOUT) ./test/e2e
 
 test-alerts: promtool ## Run promtool's unit tests of the alerts in deploy/monitoring (deploy/monitoring/alerts_test.yaml).
 	hack/test-alerts.sh
@@ -124,4 +132,4 @@ clean: ## Remove releases/. bin/ is kept: rebuilding the control plane takes min
 	rm -rf releases
 
 help: ## List the targets.
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 18
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z0-9-]+):.*## /  \1\t/' | expand -t 18

@@ -13,6 +13,9 @@
 # Usage: hack/testbin.sh [NAME...]
 # NAME is etcd, kube-apiserver or kubectl; without one, all three. make deploy
 # asks for kubectl alone, which builds far faster than kube-apiserver.
+# kubelet, kube-controller-manager and kube-scheduler, the node and the
+# controllers that make e2e runs pods with, are built only when named: make
+# test never needs them, and each takes minutes to build.
 set -o errexit -o nounset -o pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -62,7 +65,8 @@ reported_version() {
     [[ -x "${binary}" ]] || return 0
     case "$1" in
     etcd) "${binary}" --version | awk '$1 == "etcd" && $2 == "Version:" { print "v" $3 }' ;;
-    kube-apiserver) "${binary}" --version | awk '$1 == "Kubernetes" { print $2 }' ;;
+    kube-apiserver | kubelet | kube-controller-manager | kube-scheduler)
+        "${binary}" --version | awk '$1 == "Kubernetes" { print $2 }' ;;
     kubectl) "${binary}" version --client | awk '$1 == "Client" && $2 == "Version:" { print $3 }' ;;
     esac 2>/dev/null || true
 }
@@ -72,20 +76,19 @@ declare -A packages=(
     [etcd]=go.etcd.io/etcd/server/v3
     [kube-apiserver]=k8s.io/kubernetes/cmd/kube-apiserver
     [kubectl]=k8s.io/kubernetes/cmd/kubectl
+    [kubelet]=k8s.io/kubernetes/cmd/kubelet
+    [kube-controller-manager]=k8s.io/kubernetes/cmd/kube-controller-manager
+    [kube-scheduler]=k8s.io/kubernetes/cmd/kube-scheduler
 )
-declare -A versions=(
-    [etcd]="${etcd_version}"
-    [kube-apiserver]="${kube_version}"
-    [kubectl]="${kube_version}"
-)
-declare -A ldflags=(
-    [etcd]=""
-    [kube-apiserver]="${kube_ldflags}"
-    [kubectl]="${kube_ldflags}"
-)
+declare -A versions=([etcd]="${etcd_version}")
+declare -A ldflags=([etcd]="")
+for name in kube-apiserver kubectl kubelet kube-controller-manager kube-scheduler; do
+    versions[${name}]="${kube_version}"
+    ldflags[${name}]="${kube_ldflags}"
+done
 if [[ $# -gt 0 ]]; then
     for name in "$@"; do
-        [[ -n "${packages[${name}]+set}" ]] || die "unknown binary '${name}'; choose from ${names[*]}"
+        [[ -n "${packages[${name}]+set}" ]] || die "unknown binary '${name}'; choose from ${!packages[*]}"
     done
     names=("$@")
 fi

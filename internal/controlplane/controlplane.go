@@ -202,7 +202,9 @@ func (cp *ControlPlane) start(ctx context.Context, bin string, settings settings
 		},
 		KubectlPath: cp.KubectlPath,
 	}
-	settings.configure(cp.plane.APIServer)
+	if err := settings.configure(cp.plane.APIServer); err != nil {
+		return err
+	}
 	// Using envtest.ControlPlane rather than envtest.Environment skips the
 	// latter's five silent retries of a failed start and its reading of
 	// KUBEBUILDER_ASSETS and USE_EXISTING_CLUSTER, which could swap in other
@@ -279,6 +281,19 @@ func (cp *ControlPlane) Kubectl(ctx context.Context, args ...string) *exec.Cmd {
 		"--cache-dir=" + filepath.Join(cp.dir, "kubectl-cache"),
 	}
 	return exec.CommandContext(ctx, cp.KubectlPath, append(flags, args...)...)
+}
+
+// CACert returns the PEM certificate of the CA that signed the API server's
+// serving certificate: what a pod's ca.crt must hold to verify it.
+func (cp *ControlPlane) CACert() []byte {
+	return cp.plane.APIServer.SecureServing.CA
+}
+
+// ServiceAccountKeyFile returns the path of the private key that the API
+// server signs ServiceAccount tokens with and verifies them by (envtest's
+// sa-signer.key), for a kube-controller-manager that issues tokens too.
+func (cp *ControlPlane) ServiceAccountKeyFile() string {
+	return filepath.Join(cp.plane.APIServer.CertDir, "sa-signer.key")
 }
 
 // Dir is the temp dir that holds everything the control plane writes,
