@@ -39,8 +39,6 @@ var (
 			"filtered (as spam, by client-go's event correlator) or error (after its retries).",
 		StabilityLevel: metrics.ALPHA,
 	}, []string{"result"})
-
-	registerMetricsOnce sync.Once
 )
 
 // The result labels that observeSync and observeEventWrite use.
@@ -50,23 +48,22 @@ var (
 )
 
 // registerMetrics adds the controller's metrics to the registry that
-// /metrics serves. Kubernetes metrics record nothing until registered.
+// /metrics serves, once per process. Kubernetes metrics record nothing until
+// registered.
 //
 // Every result starts at 0, so that /metrics has its series before the
 // first sync: rate() needs a sample before the first error to see it, and
 // the alerts exist for the first errors.
-func registerMetrics() {
-	registerMetricsOnce.Do(func() {
-		legacyregistry.MustRegister(syncsTotal, syncDuration, eventWrites, apiAvailable)
-		legacyregistry.CustomMustRegister(shardsOwned)
-		for _, result := range syncResults {
-			syncsTotal.WithLabelValues(result)
-		}
-		for _, result := range eventWriteResults {
-			eventWrites.WithLabelValues(result)
-		}
-	})
-}
+var registerMetrics = sync.OnceFunc(func() {
+	legacyregistry.MustRegister(syncsTotal, syncDuration, eventWrites, apiAvailable)
+	legacyregistry.CustomMustRegister(shardsOwned)
+	for _, result := range syncResults {
+		syncsTotal.WithLabelValues(result)
+	}
+	for _, result := range eventWriteResults {
+		eventWrites.WithLabelValues(result)
+	}
+})
 
 // observeSync counts one finished sync.
 func observeSync(started time.Time, err error) {
