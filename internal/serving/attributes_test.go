@@ -3,12 +3,14 @@ package serving
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	clienttesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/util/flowcontrol"
 )
 
 func TestResourceAttributes(t *testing.T) {
@@ -65,5 +67,30 @@ func TestAccessReviewerAsksAboutTheAttributes(t *testing.T) {
 	}
 	if allowed, _, err := reviewer.AuthorizePath(t.Context(), user, "get", "/other"); allowed || err != nil || len(reviews) != 1 {
 		t.Errorf("AuthorizePath(get /other) = %v, %v after %d reviews; want refused without a review", allowed, err, len(reviews))
+	}
+}
+
+// TestCachedAuthorizerKeysByWhatTheReviewAsks: the profiles under
+// /debug/pprof/ ask one question, so they share one review, and a path that
+// no role grants is refused before the cache and its budget.
+func TestCachedAuthorizerKeysByWhatTheReviewAsks(t *testing.T) {
+	var reviews []authorizationv1.SubjectAccessReviewSpec
+	var apiErr error
+	client := fakeAccessReviews(nil, &reviews, &apiErr)
+	// A budget of one review, for the test's length.
+	ask := flowcontrol.NewTokenBucketRateLimiter(0.001, 1)
+	authz := &cachedAuthorizer{
+		reviewer: accessReviewer{client: client.AuthorizationV1().SubjectAccessReviews(), attributes: ResourceAttributes("ns")},
+		cache:    newReviewCache[authorization](time.Now, ask, flowcontrol.NewFakeNeverRateLimiter()),
+	}
+	user := authenticationv1.UserInfo{Username: "reader"}
+	for _, path := range []string{"/other", "/debug/pprof/heap", "/debug/pprof/goroutine", "/elsewhere"} {
+		allowed, reason, err := authz.AuthorizePath(t.Context(), user, "get", path)
+		if allowed || err != nil {
+			t.Errorf("AuthorizePath(get %s) = %v, %q, %v; want refused without an error", path, allowed, reason, err)
+		}
+	}
+	if len(reviews) != 1 || reviews[0].ResourceAttributes == nil || reviews[0].ResourceAttributes.Subresource != "pprof" {
+		t.Errorf("reviews = %+v, want one, of mydemos/pprof", reviews)
 	}
 }

@@ -49,14 +49,27 @@ type accessReviewer struct {
 }
 
 func (r accessReviewer) AuthorizePath(ctx context.Context, user authenticationv1.UserInfo, verb, path string) (bool, string, error) {
-	attributes := r.attributes
-	if attributes == nil {
-		attributes = PathAttributes
-	}
-	spec, ok := attributes(verb, path)
+	spec, ok := r.spec(verb, path)
 	if !ok {
-		return false, "no role grants this path", nil
+		return false, noRoleGrants, nil
 	}
+	return r.review(ctx, user, spec)
+}
+
+// noRoleGrants is the reason for a path that no role can grant.
+const noRoleGrants = "no role grants this path"
+
+// spec is what the SubjectAccessReview of verb and path asks about, or ok
+// false for a path that no role can grant.
+func (r accessReviewer) spec(verb, path string) (authorizationv1.SubjectAccessReviewSpec, bool) {
+	if r.attributes == nil {
+		return PathAttributes(verb, path)
+	}
+	return r.attributes(verb, path)
+}
+
+// review asks the API server whether user may do what spec says.
+func (r accessReviewer) review(ctx context.Context, user authenticationv1.UserInfo, spec authorizationv1.SubjectAccessReviewSpec) (bool, string, error) {
 	extra := make(map[string]authorizationv1.ExtraValue, len(user.Extra))
 	for key, value := range user.Extra {
 		extra[key] = authorizationv1.ExtraValue(value)
@@ -83,23 +96,33 @@ type authorization struct {
 	reason  string
 }
 
-// cachedAuthorizer keeps reviewer's answers by user, verb and path. The key
-// is the whole user, groups and extra included, since the API server's
-// answer depends on all of it: two tokens of one ServiceAccount share their
+// cachedAuthorizer keeps reviewer's answers by user and by what the review
+// asks: every path that asks the same, such as each profile under
+// /debug/pprof/, shares one answer and one review. A path that no role can
+// grant is refused before the cache, so that a caller sending many such
+// paths neither fills the cache nor spends the review budget. The key is the
+// whole user, groups and extra included, since the API server's answer
+// depends on all of it: two tokens of one ServiceAccount share their
 // answers.
 type cachedAuthorizer struct {
-	reviewer PathAuthorizer
+	reviewer accessReviewer
 	cache    *reviewCache[authorization]
 }
 
 func (a *cachedAuthorizer) AuthorizePath(ctx context.Context, user authenticationv1.UserInfo, verb, path string) (bool, string, error) {
-	userKey, err := json.Marshal(user)
-	if err != nil {
-		return false, "", fmt.Errorf("encoding the user %q as a cache key: %w", user.Username, err)
+	spec, ok := a.reviewer.spec(verb, path)
+	if !ok {
+		return false, noRoleGrants, nil
 	}
-	key := fmt.Sprintf("%s %s %s", userKey, verb, path)
-	answer, err := a.cache.get(ctx, key, func(ctx context.Context) (authorization, lifetime, error) {
-		allowed, reason, err := a.reviewer.AuthorizePath(ctx, user, verb, path)
+	key, err := json.Marshal(struct {
+		User authenticationv1.UserInfo
+		Asks authorizationv1.SubjectAccessReviewSpec
+	}{user, spec})
+	if err != nil {
+		return false, "", fmt.Errorf("encoding the user %q and the review as a cache key: %w", user.Username, err)
+	}
+	answer, err := a.cache.get(ctx, string(key), func(ctx context.Context) (authorization, lifetime, error) {
+		allowed, reason, err := a.reviewer.review(ctx, user, spec)
 		life := lifetime{refresh: deniedTTL, expire: deniedTTL}
 		if allowed {
 			life = lifetime{refresh: allowedTTL, expire: answerMaxAge}
