@@ -30,6 +30,11 @@ type Config struct {
 	// again a retry period later, still watching the lease. Sharding uses
 	// it to keep a replica to its fair share of shards.
 	AcquireIf func() bool
+	// AcquireFailed, if set, is told when an attempt that AcquireIf allowed
+	// did not take the lease: another candidate wrote it first, or the write
+	// failed. Sharding uses it to try another shard at once instead of
+	// counting the lost attempt against the share.
+	AcquireFailed func()
 }
 
 // Validate refuses settings that client-go would refuse or that would make

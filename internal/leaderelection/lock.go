@@ -19,8 +19,10 @@ type fencedLock struct {
 	resourcelock.Interface
 	fence *fence
 	term  *leaderTerm
-	// acquireIf is Config.AcquireIf.
-	acquireIf func() bool
+	// acquireIf and acquireFailed are Config.AcquireIf and
+	// Config.AcquireFailed.
+	acquireIf     func() bool
+	acquireFailed func()
 }
 
 func (l *fencedLock) Create(ctx context.Context, record resourcelock.LeaderElectionRecord) error {
@@ -51,11 +53,15 @@ func (l *fencedLock) write(ctx context.Context, record resourcelock.LeaderElecti
 		}
 		return write(ctx, record)
 	}
-	if !l.fence.armed() && l.acquireIf != nil && !l.acquireIf() {
+	acquiring := !l.fence.armed()
+	if acquiring && l.acquireIf != nil && !l.acquireIf() {
 		return errNotAcquiring
 	}
 	start := time.Now()
 	if err := write(ctx, record); err != nil {
+		if acquiring && l.acquireFailed != nil {
+			l.acquireFailed()
+		}
 		return err
 	}
 	l.fence.renewed(start)

@@ -118,3 +118,36 @@ func TestFencedLockAcquiresOnlyIfAcquireIfSaysSo(t *testing.T) {
 	}
 	lock.fence.end()
 }
+
+func TestFencedLockTellsOfAFailedAcquisitionOnly(t *testing.T) {
+	lock, inner := newTestLock(time.Hour)
+	admit, failed := false, 0
+	lock.acquireIf = func() bool { return admit }
+	lock.acquireFailed = func() { failed++ }
+	if err := lock.Create(t.Context(), resourcelock.LeaderElectionRecord{HolderIdentity: "alpha"}); !errors.Is(err, errNotAcquiring) {
+		t.Fatalf("an acquisition AcquireIf declined = %v, want errNotAcquiring", err)
+	}
+	if failed != 0 {
+		t.Errorf("a declined acquisition was reported failed %d times, want none: it never tried", failed)
+	}
+	admit = true
+	inner.fail = errors.New(`leases.coordination.k8s.io "shard" already exists`)
+	if err := lock.Create(t.Context(), resourcelock.LeaderElectionRecord{HolderIdentity: "alpha"}); err == nil {
+		t.Fatal("an acquisition whose write failed reported success")
+	}
+	if failed != 1 {
+		t.Errorf("an acquisition another candidate won was reported failed %d times, want once", failed)
+	}
+	inner.fail = nil
+	if err := lock.Create(t.Context(), resourcelock.LeaderElectionRecord{HolderIdentity: "alpha"}); err != nil {
+		t.Fatal(err)
+	}
+	inner.fail = errors.New("etcd is slow")
+	if err := lock.Update(t.Context(), resourcelock.LeaderElectionRecord{HolderIdentity: "alpha"}); err == nil {
+		t.Fatal("a renewal whose write failed reported success")
+	}
+	if failed != 1 {
+		t.Errorf("after a successful acquisition and a failed renewal, failures reported %d, want still 1: a renewal is no acquisition", failed)
+	}
+	lock.fence.end()
+}

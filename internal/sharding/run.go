@@ -159,9 +159,10 @@ type shardState struct {
 	// stopping is set once stop has been called while owned.
 	stopping bool
 	// taking is when this replica last set out to take the shard's Lease;
-	// the attempt counts towards the share for a renew deadline, or until
-	// the shard is owned, so that the shards' contenders, which all try at
-	// once, do not take more than the share between them.
+	// the attempt counts towards the share until the shard is owned, the
+	// attempt has failed (lostTake), or a renew deadline has passed, so that
+	// the shards' contenders, which all try at once, do not take more than
+	// the share between them.
 	taking time.Time
 }
 
@@ -295,6 +296,16 @@ func (s *sharer) mayAcquire(i int) bool {
 	return true
 }
 
+// lostTake frees the share that an attempt to take shard i held: another
+// replica took the shard first, as happens to all but one when a fleet
+// starts together. Held on for a renew deadline, the lost attempt would keep
+// this replica from trying a free shard meanwhile, and leave it unowned.
+func (s *sharer) lostTake(i int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shards[i].taking = time.Time{}
+}
+
 // confirm reports whether shard i, whose Lease this replica has just taken,
 // may be worked on: whether a fresh read of every shard Lease from the API
 // server shows none of another split that overlaps it.
@@ -337,6 +348,7 @@ func (s *sharer) contend(ctx context.Context, i int) {
 	election := s.cfg.Election
 	election.Name = ShardLeaseName(s.cfg.Election.Name, s.ranges[i])
 	election.AcquireIf = func() bool { return s.mayAcquire(i) }
+	election.AcquireFailed = func() { s.lostTake(i) }
 	logger := klog.FromContext(ctx).WithValues("shard", i)
 	s.running.Go(func() {
 		defer stop()

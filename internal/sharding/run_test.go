@@ -393,3 +393,21 @@ func TestSettleWaitsForThreeCountsThatAgree(t *testing.T) {
 		t.Error("not settled a lease duration after the start")
 	}
 }
+
+// TestALostTakeFreesItsShare: an attempt that another replica won no longer
+// counts towards the share, so the replica tries a free shard at once
+// rather than a renew deadline later.
+func TestALostTakeFreesItsShare(t *testing.T) {
+	s := &sharer{cfg: testConfig("a", 2), share: 1, ranges: shard.Split(2), retryAt: make([]time.Time, 2),
+		shards: []*shardState{{}, {}}}
+	if !s.mayAcquire(0) {
+		t.Fatal("may not take shard 0 with a share of 1 and nothing owned")
+	}
+	if s.mayAcquire(1) {
+		t.Fatal("may take shard 1 while the attempt at shard 0 holds the share of 1")
+	}
+	s.lostTake(0)
+	if !s.mayAcquire(1) {
+		t.Error("may not take shard 1 after the attempt at shard 0 was lost to another replica")
+	}
+}
