@@ -43,10 +43,12 @@ docs-check: build ## Check that docs/ names every flag of --help and that every 
 # E2E_TIMEOUT bounds the whole suite; the node alone takes a minute to start.
 E2E_TIMEOUT ?= 30m
 
-e2e: build ## Run deploy/ as pods on a real node (kubelet, containerd) and test it; needs root (test/e2e).
+# The suite runs the image that make image built, imported from its archive.
+e2e: image ## Run deploy/ as pods on a real node (kubelet, containerd), from make image's image, and test it; needs root (test/e2e).
 	hack/e2e-packages.sh
 	hack/testbin.sh etcd kube-apiserver kubectl kubelet kube-controller-manager kube-scheduler
-	CRDDEMO_E2E=1 $(GO) test -count=1 -v -timeout $(E2E_TIMEOUT) ./test/e2e
+	CRDDEMO_E2E=1 CRDDEMO_E2E_IMAGE=$(IMAGE) CRDDEMO_E2E_IMAGE_ARCHIVE=$(CURDIR)/$(IMAGE_ARCHIVE) \
+		$(GO) test -count=1 -v -timeout $(E2E_TIMEOUT) ./test/e2e
 
 test-alerts: promtool ## Run promtool's unit tests of the alerts in deploy/monitoring (deploy/monitoring/alerts_test.yaml).
 	hack/test-alerts.sh

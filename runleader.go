@@ -18,7 +18,8 @@ const leaderWatchdogTimeout = 20 * time.Second
 
 // leaderRunner runs the control loop over every Mydemo while this replica
 // holds the leader's Lease. Its informer runs from the start, so that a
-// standby's cache is warm when it takes over.
+// standby's cache is warm when it takes over, and it campaigns for the Lease
+// only once that cache has synced.
 type leaderRunner struct {
 	alone    *aloneRunner
 	leases   kubernetes.Interface
@@ -47,5 +48,11 @@ func (r *leaderRunner) run(ctx context.Context, build buildLoop) error {
 	if err != nil {
 		return err
 	}
-	return leaderelection.Run(ctx, r.leases.CoordinationV1(), r.election, r.watchdog, loop)
+	election := r.election
+	// A replica whose cache has not synced, such as the one a Deployment
+	// starts in place of a deleted leader, must not take a released Lease
+	// ahead of a warm standby: it could not sync anything until its list
+	// had come in.
+	election.AcquireIf = r.alone.factory.Crddemo().V1().Mydemos().Informer().HasSynced
+	return leaderelection.Run(ctx, r.leases.CoordinationV1(), election, r.watchdog, loop)
 }

@@ -35,7 +35,7 @@ func (l *fencedLock) Update(ctx context.Context, record resourcelock.LeaderElect
 
 // errNotAcquiring fails an attempt to acquire the lease that
 // Config.AcquireIf turned down.
-var errNotAcquiring = errors.New("not taking the lease now: AcquireIf declined, as a sharded replica at its fair share does")
+var errNotAcquiring = errors.New("not taking the lease now: AcquireIf declined (a cache not synced yet, or a sharded replica at its fair share)")
 
 // write makes one write of the Lease. A record held by this candidate is an
 // acquisition or a renewal; any other is client-go's release.

@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"runtime"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/domac/crddemo/internal/controlplane"
+	"github.com/domac/crddemo/internal/image"
 )
 
 const (
@@ -30,24 +30,23 @@ const (
 	// deployedImage is the name test/e2e/overlay gives crddemo's image,
 	// crddemo:e2e, as the kubelet asks containerd for it.
 	deployedImage = "docker.io/library/crddemo:e2e"
-	// nonroot is the user both images run as, as deploy/ asks.
-	nonroot = "65532:65532"
 )
 
-// buildImage builds the Go package pkg of this repository as a static
-// binary and writes an image of it, ref, to archive: the binary alone on an
-// empty base, as its entrypoint, run as nonroot.
-func buildImage(ctx context.Context, dir, pkg, ref, archive string) error {
+// buildProbeImage builds test/e2e/probe as a static binary and writes an
+// image of it, probeImage, to archive: the binary alone on an empty base, as
+// its entrypoint, run as crddemo's image's user, so that from a pod it can
+// read crddemo's entries in /proc.
+func buildProbeImage(ctx context.Context, dir, archive string) error {
 	root, err := controlplane.RepoRoot()
 	if err != nil {
 		return err
 	}
-	binary := filepath.Join(dir, path.Base(ref))
-	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", binary, pkg)
+	binary := filepath.Join(dir, "e2e-probe")
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", binary, "./test/e2e/probe")
 	build.Dir = root
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("building %s for image %s: %w\n%s", pkg, ref, err, out)
+		return fmt.Errorf("building test/e2e/probe: %w\n%s", err, out)
 	}
 	content, err := os.ReadFile(binary)
 	if err != nil {
@@ -60,24 +59,24 @@ func buildImage(ctx context.Context, dir, pkg, ref, archive string) error {
 	}
 	img, err := mutate.AppendLayers(empty.Image, layer)
 	if err != nil {
-		return fmt.Errorf("assembling image %s: %w", ref, err)
+		return fmt.Errorf("assembling image %s: %w", probeImage, err)
 	}
 	cfg, err := img.ConfigFile()
 	if err != nil {
-		return fmt.Errorf("assembling image %s: %w", ref, err)
+		return fmt.Errorf("assembling image %s: %w", probeImage, err)
 	}
 	cfg = cfg.DeepCopy()
 	cfg.OS, cfg.Architecture = "linux", runtime.GOARCH
-	cfg.Config = v1.Config{Entrypoint: []string{entrypoint}, User: nonroot, WorkingDir: "/"}
+	cfg.Config = v1.Config{Entrypoint: []string{entrypoint}, User: image.User, WorkingDir: "/"}
 	if img, err = mutate.ConfigFile(img, cfg); err != nil {
-		return fmt.Errorf("assembling image %s: %w", ref, err)
+		return fmt.Errorf("assembling image %s: %w", probeImage, err)
 	}
-	tag, err := name.NewTag(ref)
+	tag, err := name.NewTag(probeImage)
 	if err != nil {
-		return fmt.Errorf("image reference %q: %w", ref, err)
+		return fmt.Errorf("image reference %q: %w", probeImage, err)
 	}
 	if err := tarball.WriteToFile(archive, tag, img); err != nil {
-		return fmt.Errorf("writing image %s to %s: %w", ref, archive, err)
+		return fmt.Errorf("writing image %s to %s: %w", probeImage, archive, err)
 	}
 	return nil
 }

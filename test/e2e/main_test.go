@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/domac/crddemo/internal/controlplane"
+	"github.com/domac/crddemo/internal/image"
 	"github.com/domac/crddemo/internal/node"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
 )
@@ -31,7 +32,8 @@ import (
 const enableEnv = "CRDDEMO_E2E"
 
 // imageEnv and imageArchiveEnv name crddemo's image reference and the
-// archive that holds it, which make e2e builds (make image).
+// archive that holds it, which make e2e builds with make image and passes on:
+// the suite runs the image a user would, not one of its own.
 const (
 	imageEnv        = "CRDDEMO_E2E_IMAGE"
 	imageArchiveEnv = "CRDDEMO_E2E_IMAGE_ARCHIVE"
@@ -69,9 +71,10 @@ type testCluster struct {
 	keep bool
 	// bridgeUp is set once the bridge exists, for stop to delete it.
 	bridgeUp bool
-	// overlay is the kustomization that applies test/e2e/overlay with this
-	// run's API server address.
-	overlay string
+	// overlay and shardedOverlay are the kustomizations that apply
+	// test/e2e/overlay and test/e2e/sharded with this run's API server
+	// address.
+	overlay, shardedOverlay string
 }
 
 func TestMain(m *testing.M) {
@@ -122,11 +125,16 @@ func requireCluster(t *testing.T) *testCluster {
 	return cluster
 }
 
-// startCluster builds the test image, starts the control plane on the
-// bridge address, the node, and imports crddemo's image.
+// startCluster builds the probe image, starts the control plane on the
+// bridge address, the node, and imports crddemo's image, the one make image
+// built.
 func startCluster(ctx context.Context) (_ *testCluster, err error) {
 	if os.Geteuid() != 0 {
 		return nil, errors.New("make e2e must run as root: the node mounts filesystems and makes cgroups and network namespaces")
+	}
+	imageRef, imageArchive, err := releasedImage()
+	if err != nil {
+		return nil, err
 	}
 	bin, err := controlplane.BinDir()
 	if err != nil {
@@ -144,15 +152,8 @@ func startCluster(ctx context.Context) (_ *testCluster, err error) {
 	}()
 
 	probeArchive := filepath.Join(dir, "probe.tar")
-	if err := buildImage(ctx, dir, "./test/e2e/probe", probeImage, probeArchive); err != nil {
+	if err := buildProbeImage(ctx, dir, probeArchive); err != nil {
 		return nil, err
-	}
-	imageRef, imageArchive := os.Getenv(imageEnv), os.Getenv(imageArchiveEnv)
-	if imageRef == "" || imageArchive == "" {
-		imageRef, imageArchive = "crddemo.test/crddemo:e2e-build", filepath.Join(dir, "crddemo.tar")
-		if err := buildImage(ctx, dir, ".", imageRef, imageArchive); err != nil {
-			return nil, err
-		}
 	}
 	if err := bridge.Create(); err != nil {
 		return nil, err
@@ -165,7 +166,10 @@ func startCluster(ctx context.Context) (_ *testCluster, err error) {
 		controlplane.APIServerFlag("disable-admission-plugins", ""),
 		// The node's name resolves nowhere: kubectl logs and exec reach the
 		// kubelet at its address on the bridge.
-		controlplane.APIServerFlag("kubelet-preferred-address-types", "InternalIP"))
+		controlplane.APIServerFlag("kubelet-preferred-address-types", "InternalIP"),
+		// deploy/sharded's replicas each list and watch only their shards'
+		// Mydemos where the API server shards them.
+		controlplane.APIServerFlag("feature-gates", "ShardedListAndWatch=true"))
 	if err != nil {
 		return nil, err
 	}
@@ -195,11 +199,31 @@ func startCluster(ctx context.Context) (_ *testCluster, err error) {
 	if c.client, err = clientset.NewForConfig(c.cp.Config); err != nil {
 		return nil, err
 	}
-	c.overlay, err = writeOverlay(dir, c.cp.APIServerAddr())
-	if err != nil {
+	if c.overlay, err = writeOverlay(dir, "overlay", "overlay", c.cp.APIServerAddr()); err != nil {
+		return nil, err
+	}
+	if c.shardedOverlay, err = writeOverlay(dir, "sharded", "sharded", c.cp.APIServerAddr()); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// releasedImage returns the full name under which containerd stores the
+// image that imageEnv names, as the archive imageArchiveEnv gives it that
+// name, and the archive's path.
+func releasedImage() (ref, archive string, err error) {
+	name, archive := os.Getenv(imageEnv), os.Getenv(imageArchiveEnv)
+	if name == "" || archive == "" {
+		return "", "", fmt.Errorf("%s and %s name the image to run and its archive; make e2e sets them to make image's output", imageEnv, imageArchiveEnv)
+	}
+	if _, err := os.Stat(archive); err != nil {
+		return "", "", fmt.Errorf("crddemo's image archive (%s): %w; make image writes it", imageArchiveEnv, err)
+	}
+	parsed, err := image.ParseReference(name)
+	if err != nil {
+		return "", "", fmt.Errorf("%s: %w", imageEnv, err)
+	}
+	return parsed.FullName(), archive, nil
 }
 
 // stop stops the node, then the control plane, and removes the run's

@@ -14,10 +14,10 @@ import (
 	"github.com/domac/crddemo/internal/controlplane"
 )
 
-// writeOverlay writes, under dir, the kustomization that make e2e applies:
-// test/e2e/overlay, plus the ConfigMap that tells its pods the API server's
-// address on the bridge, which changes at each run.
-func writeOverlay(dir, apiserver string) (string, error) {
+// writeOverlay writes, under dir/name, the kustomization that make e2e
+// applies: base, a directory of test/e2e, plus the ConfigMap that tells its
+// pods the API server's address on the bridge, which changes at each run.
+func writeOverlay(dir, name, base, apiserver string) (string, error) {
 	host, port, err := net.SplitHostPort(apiserver)
 	if err != nil {
 		return "", fmt.Errorf("the API server's address %q: %w", apiserver, err)
@@ -26,14 +26,14 @@ func writeOverlay(dir, apiserver string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	overlay := filepath.Join(dir, "overlay")
+	overlay := filepath.Join(dir, name)
 	if err := os.Mkdir(overlay, 0o755); err != nil {
 		return "", fmt.Errorf("creating the run's overlay: %w", err)
 	}
 	// kustomize takes a base by relative path only.
-	base, err := filepath.Rel(overlay, filepath.Join(root, "test", "e2e", "overlay"))
+	rel, err := filepath.Rel(overlay, filepath.Join(root, "test", "e2e", base))
 	if err != nil {
-		return "", fmt.Errorf("locating test/e2e/overlay from the run's overlay: %w", err)
+		return "", fmt.Errorf("locating test/e2e/%s from the run's overlay: %w", base, err)
 	}
 	kustomization := fmt.Sprintf(`apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
@@ -47,7 +47,7 @@ configMapGenerator:
       - port=%s
     options:
       disableNameSuffixHash: true
-`, base, host, port)
+`, rel, host, port)
 	if err := os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(kustomization), 0o644); err != nil {
 		return "", fmt.Errorf("writing the run's overlay: %w", err)
 	}

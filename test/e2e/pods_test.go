@@ -36,7 +36,14 @@ func (c *testCluster) deploy(t *testing.T, want int) []corev1.Pod {
 // and Ready and none being deleted, and returns them.
 func (c *testCluster) waitPods(t *testing.T, want int) []corev1.Pod {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+	return c.waitPodsUnder(t.Context(), t, want)
+}
+
+// waitPodsUnder is waitPods under parent, for a cleanup, which runs after
+// t.Context is cancelled.
+func (c *testCluster) waitPodsUnder(parent context.Context, t *testing.T, want int) []corev1.Pod {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(parent, waitTimeout)
 	defer cancel()
 	var pods []corev1.Pod
 	var last string
@@ -196,23 +203,42 @@ func (c *testCluster) leaseHolder(ctx context.Context) (string, error) {
 // waitLeader waits until one of pods holds the leader Lease and returns it.
 func (c *testCluster) waitLeader(t *testing.T, pods []corev1.Pod, timeout time.Duration) corev1.Pod {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), timeout)
-	defer cancel()
-	var holder string
 	var leader corev1.Pod
-	err := wait.PollUntilContextCancel(ctx, pollInterval, true, func(ctx context.Context) (bool, error) {
-		holder, _ = c.leaseHolder(ctx)
+	c.waitHolder(t, func(holder string) bool {
 		for _, pod := range pods {
 			// The identity is the pod's hostname, its name, and a UUID.
 			if strings.HasPrefix(holder, pod.Name+"_") {
 				leader = pod
-				return true, nil
+				return true
 			}
 		}
-		return false, nil
+		return false
+	}, timeout)
+	return leader
+}
+
+// waitHolder waits until the leader Lease's holder is one that ok accepts
+// and returns it.
+func (c *testCluster) waitHolder(t *testing.T, ok func(holder string) bool, timeout time.Duration) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	defer cancel()
+	// last is the holder last read, or why it could not be: a read cut off
+	// by the deadline must not hide what the Lease said.
+	var holder, last string
+	err := wait.PollUntilContextCancel(ctx, pollInterval, true, func(ctx context.Context) (bool, error) {
+		h, err := c.leaseHolder(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				last = err.Error()
+			}
+			return false, nil
+		}
+		holder, last = h, fmt.Sprintf("holder %q", h)
+		return ok(h), nil
 	})
 	if err != nil {
-		t.Fatalf("waiting %v for one of the pods to lead (holder: %q): %v", timeout, holder, err)
+		t.Fatalf("waiting %v for the leader Lease's holder (last: %s): %v", timeout, last, err)
 	}
-	return leader
+	return holder
 }
