@@ -199,10 +199,10 @@ func startCluster(ctx context.Context) (_ *testCluster, err error) {
 	if c.client, err = clientset.NewForConfig(c.cp.Config); err != nil {
 		return nil, err
 	}
-	if c.overlay, err = writeOverlay(dir, "overlay", "overlay", c.cp.APIServerAddr()); err != nil {
+	if c.overlay, err = writeOverlay(dir, "overlay", c.cp.APIServerAddr()); err != nil {
 		return nil, err
 	}
-	if c.shardedOverlay, err = writeOverlay(dir, "sharded", "sharded", c.cp.APIServerAddr()); err != nil {
+	if c.shardedOverlay, err = writeOverlay(dir, "sharded", c.cp.APIServerAddr()); err != nil {
 		return nil, err
 	}
 	return c, nil

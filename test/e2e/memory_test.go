@@ -10,25 +10,19 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/domac/crddemo/internal/harness"
-	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 )
 
 const (
-	// manyMydemos is how many Mydemos the memory test creates, and
-	// createWorkers how many it creates at a time.
-	manyMydemos   = 2000
-	createWorkers = 8
+	// manyMydemos is how many Mydemos the memory test creates.
+	manyMydemos = 2000
 	// memorySampleInterval is how often the test reads the leader's
 	// memory; the kernel's own high-water mark covers what falls between.
 	memorySampleInterval = 250 * time.Millisecond
@@ -73,9 +67,13 @@ func TestManyMydemosUnderTheMemoryLimit(t *testing.T) {
 
 	ns := c.testNamespace(t)
 	started := time.Now()
-	c.createManyMydemos(t, ns, manyMydemos)
+	c.createMydemos(t, ns, "many", manyMydemos)
 	created := time.Since(started)
-	c.waitManySynced(t, ns)
+	syncCtx, cancel := context.WithTimeout(t.Context(), manySyncedTimeout)
+	defer cancel()
+	if _, err := harness.WaitAllSynced(syncCtx, c.client, c.kube, ns); err != nil {
+		t.Fatal(err)
+	}
 	synced := time.Since(started)
 	stopSampling()
 	if err := <-sampled; !errors.Is(err, context.Canceled) {
@@ -162,70 +160,4 @@ func (m memoryCgroup) peak() (int64, error) {
 
 func (m memoryCgroup) limit() (int64, error) {
 	return m.read("memory.limit_in_bytes", "memory.max")
-}
-
-// createManyMydemos creates n Mydemos named many-0 and so on in ns,
-// createWorkers at a time. A create that fails for a reason that may pass
-// (a timeout, the API server throttling) is tried again; one that turns out
-// to have been stored already counts as created.
-func (c *testCluster) createManyMydemos(t *testing.T, ns string, n int) {
-	t.Helper()
-	ctx, cancel := context.WithCancelCause(t.Context())
-	defer cancel(nil)
-	names := make(chan string)
-	var wg sync.WaitGroup
-	for range createWorkers {
-		wg.Go(func() {
-			for name := range names {
-				demo := &crddemov1.Mydemo{
-					ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-					Spec:       crddemov1.MydemoSpec{IP: "10.0.0.1", Port: 8080},
-				}
-				err := wait.ExponentialBackoffWithContext(ctx, wait.Backoff{Duration: 100 * time.Millisecond, Factor: 2, Steps: 6},
-					func(ctx context.Context) (bool, error) {
-						_, err := harness.CreateMydemo(ctx, c.client, demo)
-						switch {
-						case err == nil || apierrors.IsAlreadyExists(err):
-							return true, nil
-						case apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err) || apierrors.IsTooManyRequests(err) ||
-							apierrors.IsInternalError(err) || apierrors.IsServiceUnavailable(err):
-							return false, nil
-						default:
-							return false, err
-						}
-					})
-				if err != nil {
-					cancel(fmt.Errorf("creating mydemo %s/%s: %w", ns, name, err))
-				}
-			}
-		})
-	}
-	for i := range n {
-		select {
-		case names <- fmt.Sprintf("many-%d", i):
-		case <-ctx.Done():
-		}
-	}
-	close(names)
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// waitManySynced waits until every Mydemo of ns is synced, looking every
-// two seconds: each look lists thousands of objects and their events.
-func (c *testCluster) waitManySynced(t *testing.T, ns string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), manySyncedTimeout)
-	defer cancel()
-	var last harness.Unsynced
-	var lastErr error
-	err := wait.PollUntilContextCancel(ctx, 2*time.Second, true, func(ctx context.Context) (bool, error) {
-		last, lastErr = harness.FindUnsynced(ctx, c.client, c.kube, ns)
-		return lastErr == nil && last.Count() == 0, nil
-	})
-	if err != nil {
-		t.Fatalf("waiting %v for %d Mydemos to be synced (last: %v, error %v): %v", manySyncedTimeout, manyMydemos, last, lastErr, err)
-	}
 }

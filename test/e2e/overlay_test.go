@@ -14,10 +14,10 @@ import (
 	"github.com/domac/crddemo/internal/controlplane"
 )
 
-// writeOverlay writes, under dir/name, the kustomization that make e2e
+// writeOverlay writes, under dir/base, the kustomization that make e2e
 // applies: base, a directory of test/e2e, plus the ConfigMap that tells its
 // pods the API server's address on the bridge, which changes at each run.
-func writeOverlay(dir, name, base, apiserver string) (string, error) {
+func writeOverlay(dir, base, apiserver string) (string, error) {
 	host, port, err := net.SplitHostPort(apiserver)
 	if err != nil {
 		return "", fmt.Errorf("the API server's address %q: %w", apiserver, err)
@@ -26,7 +26,7 @@ func writeOverlay(dir, name, base, apiserver string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	overlay := filepath.Join(dir, name)
+	overlay := filepath.Join(dir, base)
 	if err := os.Mkdir(overlay, 0o755); err != nil {
 		return "", fmt.Errorf("creating the run's overlay: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -125,16 +126,31 @@ func (c *testCluster) testNamespace(t *testing.T) string {
 	return ns.Name
 }
 
-// createMydemos creates n Mydemos named prefix-0 and so on in ns.
+// createWorkers is how many Mydemos createMydemos creates at a time.
+const createWorkers = 8
+
+// createMydemos creates n Mydemos named prefix-0 and so on in ns,
+// createWorkers at a time.
 func (c *testCluster) createMydemos(t *testing.T, ns, prefix string, n int) {
 	t.Helper()
-	for i := range n {
-		demo := &crddemov1.Mydemo{
-			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", prefix, i)},
-			Spec:       crddemov1.MydemoSpec{IP: "10.0.0.1", Port: 8080},
-		}
-		if _, err := c.client.CrddemoV1().Mydemos(ns).Create(t.Context(), demo, metav1.CreateOptions{}); err != nil {
-			t.Fatalf("creating mydemo %s/%s: %v", ns, demo.Name, err)
-		}
+	ctx, cancel := context.WithCancelCause(t.Context())
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	for w := range createWorkers {
+		wg.Go(func() {
+			for i := w; i < n && ctx.Err() == nil; i += createWorkers {
+				demo := &crddemov1.Mydemo{
+					ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", prefix, i), Namespace: ns},
+					Spec:       crddemov1.MydemoSpec{IP: "10.0.0.1", Port: 8080},
+				}
+				if _, err := harness.CreateMydemo(ctx, c.client, demo); err != nil {
+					cancel(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
