@@ -38,23 +38,27 @@ type Controller struct {
 	// written keeps one Synced event per generation when a key is synced
 	// again before the cache shows crddemo's last write of it.
 	written *ownWrites
+	// liveAfter is a resourceVersion: see promoteUnseen.
+	liveAfter string
 }
 
 // NewController wires the informer's events into a rate-limited workqueue
-// that serves live changes before a backlog (internal/priorityqueue). The
-// caller starts the informer after this returns, so that no event is
-// missed, and then calls Run.
+// that serves live changes before a backlog (internal/priorityqueue); those
+// of the initial list changed after the resourceVersion liveAfter count as
+// live. The caller starts the informer after this returns, so that no event
+// is missed, and then calls Run.
 func NewController(ctx context.Context, client clientset.Interface, informer informers.MydemoInformer,
-	recorder eventRecorder, rateLimiter workqueue.TypedRateLimiter[cache.ObjectName]) (*Controller, error) {
+	recorder eventRecorder, rateLimiter workqueue.TypedRateLimiter[cache.ObjectName], liveAfter string) (*Controller, error) {
 	logger := klog.FromContext(ctx)
 	registerMetrics()
 	c := &Controller{
-		client:   client,
-		lister:   informer.Lister(),
-		synced:   informer.Informer().HasSynced,
-		recorder: recorder,
-		written:  newOwnWrites(),
-		queue:    priorityqueue.New("mydemos", rateLimiter),
+		client:    client,
+		lister:    informer.Lister(),
+		synced:    informer.Informer().HasSynced,
+		recorder:  recorder,
+		written:   newOwnWrites(),
+		queue:     priorityqueue.New("mydemos", rateLimiter),
+		liveAfter: liveAfter,
 	}
 
 	logger.Info("Setting up mydemo event handlers")
@@ -167,8 +171,10 @@ func (c *Controller) Run(ctx, writeCtx context.Context, workers int) {
 	}
 
 	// What was queued before this replica could write, a standby's whole
-	// queue included, is backlog: live changes are those from now on.
+	// queue included, is backlog: live changes are those from now on, and
+	// those that no replica can have seen.
 	c.queue.DemoteWaiting()
+	c.promoteUnseen(ctx)
 	logger.Info("Starting workers", "count", workers)
 	for range workers {
 		wg.Go(func() { c.runWorker(ctx, writeCtx) })

@@ -97,7 +97,7 @@ func newFixture(t testing.TB, objects ...*crddemov1.Mydemo) *fixture {
 	f.client.PrependReactor("patch", "mydemos", applyStatus(f.client.Tracker()))
 	f.factory = informers.NewSharedInformerFactory(f.client, 0)
 	_, ctx := ktesting.NewTestContext(t)
-	controller, err := NewController(ctx, f.client, f.factory.Crddemo().V1().Mydemos(), f.recorder, fastRateLimiter())
+	controller, err := NewController(ctx, f.client, f.factory.Crddemo().V1().Mydemos(), f.recorder, fastRateLimiter(), "")
 	if err != nil {
 		t.Fatalf("NewController: %v", err)
 	}

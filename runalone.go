@@ -44,7 +44,7 @@ func (r *aloneRunner) run(ctx context.Context, build buildLoop) error {
 // server is unreachable, client-go's reflector can sit out a backoff of
 // many seconds before it notices, and shutting down must not take that long.
 func (r *aloneRunner) start(ctx context.Context, build buildLoop) (func(ctx, writeCtx context.Context), error) {
-	loop, err := build(ctx, r.factory)
+	loop, err := build(ctx, r.factory, "")
 	if err != nil {
 		return nil, err
 	}

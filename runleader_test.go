@@ -66,7 +66,7 @@ func TestLeaderRunnerTakesTheLeaseOnlyOnceItsCacheHasSynced(t *testing.T) {
 	r := newLeaderRunner(cfg)
 
 	led := make(chan struct{})
-	build := func(_ context.Context, factory informers.SharedInformerFactory) (func(ctx, writeCtx context.Context), error) {
+	build := func(_ context.Context, factory informers.SharedInformerFactory, _ string) (func(ctx, writeCtx context.Context), error) {
 		// The loop's informer, as the controller's would be.
 		factory.Crddemo().V1().Mydemos().Informer()
 		return func(ctx, _ context.Context) {

@@ -25,8 +25,10 @@ type runner interface {
 
 // buildLoop builds the control loop over factory's Mydemo informer, before
 // the factory is started, so that no event is missed. The loop it returns
-// syncs until ctx is done, sending its writes under writeCtx.
-type buildLoop func(ctx context.Context, factory informers.SharedInformerFactory) (loop func(ctx, writeCtx context.Context), err error)
+// syncs until ctx is done, sending its writes under writeCtx. Mydemos
+// changed after the resourceVersion liveAfter count as live changes even in
+// the initial list ("": none do).
+type buildLoop func(ctx context.Context, factory informers.SharedInformerFactory, liveAfter string) (loop func(ctx, writeCtx context.Context), err error)
 
 // newRunner is the runner that cfg asks for.
 func newRunner(cfg *config) runner {
@@ -57,8 +59,9 @@ func runController(ctx context.Context, cfg *config) error {
 
 // buildLoop is the one place where the controller is built: over the
 // Mydemos of factory, with cfg's clients and settings.
-func (c *config) buildLoop(ctx context.Context, factory informers.SharedInformerFactory) (func(ctx, writeCtx context.Context), error) {
-	controller, err := NewController(ctx, c.mydemoClient, factory.Crddemo().V1().Mydemos(), c.recorder, NewRetryRateLimiter(c.maxRetryDelay))
+func (c *config) buildLoop(ctx context.Context, factory informers.SharedInformerFactory, liveAfter string) (func(ctx, writeCtx context.Context), error) {
+	controller, err := NewController(ctx, c.mydemoClient, factory.Crddemo().V1().Mydemos(), c.recorder,
+		NewRetryRateLimiter(c.maxRetryDelay), liveAfter)
 	if err != nil {
 		return nil, err
 	}

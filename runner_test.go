@@ -73,7 +73,7 @@ func TestAloneRunnerRunsTheLoopItBuilt(t *testing.T) {
 
 	var built informers.SharedInformerFactory
 	ran := make(chan error, 1)
-	build := func(_ context.Context, factory informers.SharedInformerFactory) (func(ctx, writeCtx context.Context), error) {
+	build := func(_ context.Context, factory informers.SharedInformerFactory, _ string) (func(ctx, writeCtx context.Context), error) {
 		built = factory
 		return func(ctx, writeCtx context.Context) {
 			informer := factory.Crddemo().V1().Mydemos().Informer()

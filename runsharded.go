@@ -49,11 +49,11 @@ func (r *shardedRunner) run(ctx context.Context, build buildLoop) error {
 			"(its ShardedListAndWatch feature gate is off): each shard receives every Mydemo and keeps its own, " +
 			"so the writes are split between replicas but the listing is not")
 	})
-	return sharding.Run(ctx, r.cfg.leaseClient.CoordinationV1(), *r.cfg.sharding, func(ctx, writeCtx context.Context, i int) {
+	return sharding.Run(ctx, r.cfg.leaseClient.CoordinationV1(), *r.cfg.sharding, func(ctx, writeCtx context.Context, i int, liveAfter string) {
 		logger := klog.FromContext(ctx)
 		logger.Info("Owning shard", "range", r.ranges[i].String())
 		factory := r.cfg.informerFactory(newShardInformer(r.cfg.health, r.cfg.namespace, r.ranges[i], warnUnsharded))
-		loop, err := build(ctx, factory)
+		loop, err := build(ctx, factory, liveAfter)
 		if err != nil {
 			logger.Error(err, "Cannot run the shard; handing it back")
 			return

@@ -41,6 +41,9 @@ type members struct {
 	// seen is, for each other member's Lease, its renewTime as last read
 	// and when this replica first read that value.
 	seen map[string]observation
+	// joined is the resourceVersion of this replica's first write of its
+	// Lease: the moment it joined the group.
+	joined string
 }
 
 // staleLeases is how many lease durations a member's Lease may go unrenewed
@@ -78,7 +81,7 @@ func (m *members) renew(ctx context.Context) error {
 	now := metav1.NewMicroTime(time.Now())
 	lease, err := m.leases.Get(ctx, m.name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		_, err = m.leases.Create(ctx, &coordinationv1.Lease{
+		lease, err = m.leases.Create(ctx, &coordinationv1.Lease{
 			ObjectMeta: metav1.ObjectMeta{Name: m.name, Labels: map[string]string{MemberOfLabel: m.group}},
 			Spec: coordinationv1.LeaseSpec{
 				HolderIdentity:       ptr.To(m.identity),
@@ -89,12 +92,25 @@ func (m *members) renew(ctx context.Context) error {
 		}, metav1.CreateOptions{})
 	} else if err == nil {
 		lease.Spec.RenewTime = &now
-		_, err = m.leases.Update(ctx, lease, metav1.UpdateOptions{})
+		lease, err = m.leases.Update(ctx, lease, metav1.UpdateOptions{})
 	}
 	if err != nil {
 		return fmt.Errorf("renewing the membership Lease %s: %w", m.name, err)
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.joined == "" {
+		m.joined = lease.ResourceVersion
+	}
 	return nil
+}
+
+// joinedAt is the resourceVersion at which this replica joined the group,
+// "" until it has.
+func (m *members) joinedAt() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.joined
 }
 
 // count lists the group's Leases and returns how many replicas are live,

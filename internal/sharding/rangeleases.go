@@ -32,6 +32,8 @@ type rangeLeases struct {
 	// seen is, for each shard Lease, its holder and renewal as last read and
 	// when this replica first read them.
 	seen map[string]observation
+	// versions is, for each shard Lease, its resourceVersion as last read.
+	versions map[string]string
 }
 
 // heldRange is a shard Lease that some replica holds.
@@ -41,7 +43,8 @@ type heldRange struct {
 }
 
 func newRangeLeases(leases coordinationv1client.LeaseInterface, group string, duration time.Duration) *rangeLeases {
-	return &rangeLeases{leases: leases, group: group, duration: duration, seen: map[string]observation{}}
+	return &rangeLeases{leases: leases, group: group, duration: duration,
+		seen: map[string]observation{}, versions: map[string]string{}}
 }
 
 // held lists the group's shard Leases from the API server, not from a cache,
@@ -63,6 +66,7 @@ func (l *rangeLeases) held(ctx context.Context) ([]heldRange, error) {
 			continue
 		}
 		listed[lease.Name] = true
+		l.versions[lease.Name] = lease.ResourceVersion
 		holder := ""
 		if lease.Spec.HolderIdentity != nil {
 			holder = *lease.Spec.HolderIdentity
@@ -87,9 +91,25 @@ func (l *rangeLeases) held(ctx context.Context) ([]heldRange, error) {
 	for name := range l.seen {
 		if !listed[name] {
 			delete(l.seen, name)
+			delete(l.versions, name)
 		}
 	}
 	return held, nil
+}
+
+// lastWritten returns the newest resourceVersion, as last read, of the
+// shard Leases of any split that overlap r: the last write of whoever owned
+// those hashes before. It is "" when none was read.
+func (l *rangeLeases) lastWritten(r shard.Range) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	newest := ""
+	for name, version := range l.versions {
+		if hashes, ok := parseShardLeaseName(l.group, name); ok && hashes.Overlaps(r) {
+			newest = laterVersion(newest, version)
+		}
+	}
+	return newest
 }
 
 // overlapping returns those of held that overlap r, except the Lease named

@@ -69,8 +69,11 @@ func (c Config) Validate() field.ErrorList {
 }
 
 // Work runs the work of one owned shard until ctx is done, sending its
-// writes under writeCtx: leaderelection.Run's lead.
-type Work func(ctx, writeCtx context.Context, shard int)
+// writes under writeCtx: leaderelection.Run's lead. Changes to the shard's
+// objects after the resourceVersion liveAfter may have been seen by no owner
+// (see unseenAfter): they wait for someone as a change on the watch does,
+// though they come in the shard's initial list.
+type Work func(ctx, writeCtx context.Context, shard int, liveAfter string)
 
 // Run takes part in sharing cfg.Shards shards among the replicas until ctx is
 // done, running work for each shard this replica owns; cfg is validated. It returns once every
@@ -354,10 +357,12 @@ func (s *sharer) contend(ctx context.Context, i int) {
 		defer stop()
 		err := leaderelection.Run(klog.NewContext(contendCtx, logger), s.leases, election, nil,
 			func(ctx, writeCtx context.Context) {
+				// Before confirm reads this replica's own take.
+				liveAfter := s.unseenAfter(i)
 				s.setOwned(i, true)
 				defer s.setOwned(i, false)
 				if s.confirm(ctx, i) {
-					s.work(ctx, writeCtx, i)
+					s.work(ctx, writeCtx, i, liveAfter)
 				}
 			})
 		if err != nil {
@@ -373,6 +378,20 @@ func (s *sharer) contend(ctx context.Context, i int) {
 		}
 		*st = shardState{}
 	})
+}
+
+// unseenAfter is the resourceVersion after which a change to shard i's
+// objects may have reached no owner: the later of this replica's joining
+// and the last write, as last read, to a Lease that covered the range
+// (its previous owner's last renewal or its release). Earlier changes are a
+// backlog, which a fleet that starts or a replica that takes over works
+// through after the changes made while it got ready.
+//
+// It compares a Lease's resourceVersion with a Mydemo's, which the API
+// promises only within one resource but one etcd gives for all; where
+// Leases live in an etcd of their own, only the order of the queue is off.
+func (s *sharer) unseenAfter(i int) string {
+	return laterVersion(s.members.joinedAt(), s.rangeLeases.lastWritten(s.ranges[i]))
 }
 
 // setOwned records whether shard i's work runs.

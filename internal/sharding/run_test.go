@@ -57,7 +57,7 @@ func newOwners(t *testing.T) *owners {
 // shards: it holds its shard until ctx ends.
 func (o *owners) work(identity string, shards int) Work {
 	ranges := shard.Split(shards)
-	return func(ctx, writeCtx context.Context, i int) {
+	return func(ctx, writeCtx context.Context, i int, _ string) {
 		mine := ranges[i]
 		o.mu.Lock()
 		for r, other := range o.by {

@@ -10,8 +10,10 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/domac/crddemo/internal/harness"
+	"github.com/domac/crddemo/internal/sharding"
 	"github.com/domac/crddemo/internal/synced"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
 	testcontrolplane "github.com/domac/crddemo/test/controlplane"
@@ -129,4 +131,76 @@ func unsyncedMydemos(t *testing.T, client clientset.Interface) []string {
 		t.Fatalf("listing the Mydemos: %v", err)
 	}
 	return unsynced
+}
+
+// TestChangesBeforeTheirShardIsOwnedAreLive starts three replicas of six
+// shards together on 600 unsynced Mydemos, each with a request budget that
+// makes the backlog last several seconds, and changes 10 of them once the
+// replicas have joined but before any owns a shard. The changes reach the
+// replicas in their shards' initial lists, with the backlog, yet are synced
+// while most of it waits: no owner saw them, so they count as live.
+func TestChangesBeforeTheirShardIsOwnedAreLive(t *testing.T) {
+	const (
+		backlog = 600
+		changes = 10
+		// Two requests a sync: 75 syncs a second for the three.
+		qps = "50"
+		// A slow retry period keeps the replicas settling, owning nothing,
+		// for two of them after they join: time for the changes.
+		retryPeriod = "2s"
+	)
+	cp := testcontrolplane.StartForTest(t, shardGate(true))
+	client := clientset.NewForConfigOrDie(cp.Config)
+	kube := kubernetes.NewForConfigOrDie(cp.Config)
+	installCRD(t, cp)
+	createMydemosInParallel(t, client, "backlog", backlog)
+
+	var fleet []*crddemoProcess
+	for range 3 {
+		fleet = append(fleet, startCrddemo(t, nil, "--kubeconfig="+cp.KubeconfigPath, "--shards=6",
+			"--leader-elect", "--leader-elect-lease-duration=8s", "--leader-elect-renew-deadline=4s",
+			"--leader-elect-retry-period="+retryPeriod, "--kube-api-qps="+qps, "--kube-api-burst="+qps))
+	}
+	members := metav1.ListOptions{LabelSelector: sharding.MemberOfLabel + "=crddemo"}
+	err := wait.PollUntilContextTimeout(t.Context(), pollInterval, waitTimeout, true, func(ctx context.Context) (bool, error) {
+		leases, err := kube.CoordinationV1().Leases(metav1.NamespaceAll).List(ctx, members)
+		return err == nil && len(leases.Items) == 3, nil
+	})
+	if err != nil {
+		t.Fatalf("the three replicas did not all join: %v", err)
+	}
+	names := make([]string, backlog)
+	for i := range names {
+		names[i] = fmt.Sprintf("backlog-%d", i)
+	}
+	rand.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
+	changed := time.Now()
+	for _, name := range names[:changes] {
+		changePort(t, client, name, 9999)
+	}
+	for i, replica := range fleet {
+		m, err := harness.Scrape(t.Context(), replica.Metrics)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if owned := m.Sum("crddemo_shards_owned", nil); owned != 0 {
+			t.Fatalf("replica %d owned %v shards before the changes were made: they may have come on a watch", i, owned)
+		}
+	}
+
+	for _, name := range names[:changes] {
+		ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+		_, err := harness.WaitSynced(ctx, client, metav1.NamespaceDefault, name, 2)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	left := len(unsyncedMydemos(t, client))
+	t.Logf("the %d changes made before their shards were owned were synced within %.1f s, with %d of the %d backlog Mydemos still unsynced",
+		changes, time.Since(changed).Seconds(), left, backlog)
+	if left < backlog/2 {
+		t.Errorf("the %d changes made before their shards were owned were synced only once %d of the %d backlog Mydemos were: "+
+			"changes that no owner saw must overtake the backlog", changes, backlog-left, backlog)
+	}
 }
