@@ -32,8 +32,15 @@ type rangeLeases struct {
 	// seen is, for each shard Lease, its holder and renewal as last read and
 	// when this replica first read them.
 	seen map[string]observation
-	// versions is, for each shard Lease, its resourceVersion as last read.
-	versions map[string]string
+	// owners is, for each shard Lease, who took it last, as last read.
+	owners map[string]ownership
+}
+
+// ownership is the last holder of a shard Lease that this replica read, the
+// Lease's resourceVersion as last read, and since, its resourceVersion before
+// that holder took it: "" if this replica read none before.
+type ownership struct {
+	holder, version, since string
 }
 
 // heldRange is a shard Lease that some replica holds.
@@ -44,7 +51,7 @@ type heldRange struct {
 
 func newRangeLeases(leases coordinationv1client.LeaseInterface, group string, duration time.Duration) *rangeLeases {
 	return &rangeLeases{leases: leases, group: group, duration: duration,
-		seen: map[string]observation{}, versions: map[string]string{}}
+		seen: map[string]observation{}, owners: map[string]ownership{}}
 }
 
 // held lists the group's shard Leases from the API server, not from a cache,
@@ -66,11 +73,11 @@ func (l *rangeLeases) held(ctx context.Context) ([]heldRange, error) {
 			continue
 		}
 		listed[lease.Name] = true
-		l.versions[lease.Name] = lease.ResourceVersion
 		holder := ""
 		if lease.Spec.HolderIdentity != nil {
 			holder = *lease.Spec.HolderIdentity
 		}
+		l.noteOwnerLocked(lease.Name, holder, lease.ResourceVersion)
 		record := holder
 		if lease.Spec.RenewTime != nil {
 			record += " " + lease.Spec.RenewTime.UTC().Format(time.RFC3339Nano)
@@ -91,27 +98,39 @@ func (l *rangeLeases) held(ctx context.Context) ([]heldRange, error) {
 	for name := range l.seen {
 		if !listed[name] {
 			delete(l.seen, name)
-			delete(l.versions, name)
+			delete(l.owners, name)
 		}
 	}
 	return held, nil
 }
 
-// lastWritten returns the newest resourceVersion, as last read, of the
-// shard Leases of any split that overlap r: the last write of whoever owned
-// those hashes before. It is "" when none was read.
-func (l *rangeLeases) lastWritten(r shard.Range) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	newest := ""
-	for name, version := range l.versions {
-		if hashes, ok := parseShardLeaseName(l.group, name); ok && hashes.Overlaps(r) {
-			newest = laterVersion(newest, version)
-		}
+// noteOwnerLocked records a shard Lease as read: a release keeps the
+// holder who released it. Called with l.mu held.
+func (l *rangeLeases) noteOwnerLocked(name, holder, version string) {
+	own := l.owners[name]
+	if holder != "" && holder != own.holder {
+		own.holder, own.since = holder, own.version
 	}
-	return newest
+	own.version = version
+	l.owners[name] = own
 }
 
+// heldSince returns the latest resourceVersion that the shard Leases of any
+// split overlapping r had, as this replica read them, before their last
+// holders took them: what changed after it was theirs to sync, and what they
+// left unsynced was waited for as a live change. It is "" when this replica
+// read no such version.
+func (l *rangeLeases) heldSince(r shard.Range) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	latest := ""
+	for name, own := range l.owners {
+		if hashes, ok := parseShardLeaseName(l.group, name); ok && hashes.Overlaps(r) {
+			latest = laterVersion(latest, own.since)
+		}
+	}
+	return latest
+}
 // overlapping returns those of held that overlap r, except the Lease named
 // own.
 func overlapping(held []heldRange, r shard.Range, own string) []heldRange {

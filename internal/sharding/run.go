@@ -70,9 +70,8 @@ func (c Config) Validate() field.ErrorList {
 
 // Work runs the work of one owned shard until ctx is done, sending its
 // writes under writeCtx: leaderelection.Run's lead. Changes to the shard's
-// objects after the resourceVersion liveAfter may have been seen by no owner
-// (see unseenAfter): they wait for someone as a change on the watch does,
-// though they come in the shard's initial list.
+// objects after the resourceVersion liveAfter are live changes, though they
+// come in the shard's initial list (see sharer.liveAfter).
 type Work func(ctx, writeCtx context.Context, shard int, liveAfter string)
 
 // Run takes part in sharing cfg.Shards shards among the replicas until ctx is
@@ -358,7 +357,7 @@ func (s *sharer) contend(ctx context.Context, i int) {
 		err := leaderelection.Run(klog.NewContext(contendCtx, logger), s.leases, election, nil,
 			func(ctx, writeCtx context.Context) {
 				// Before confirm reads this replica's own take.
-				liveAfter := s.unseenAfter(i)
+				liveAfter := s.liveAfter(i)
 				s.setOwned(i, true)
 				defer s.setOwned(i, false)
 				if s.confirm(ctx, i) {
@@ -380,18 +379,19 @@ func (s *sharer) contend(ctx context.Context, i int) {
 	})
 }
 
-// unseenAfter is the resourceVersion after which a change to shard i's
-// objects may have reached no owner: the later of this replica's joining
-// and the last write, as last read, to a Lease that covered the range
-// (its previous owner's last renewal or its release). Earlier changes are a
-// backlog, which a fleet that starts or a replica that takes over works
-// through after the changes made while it got ready.
+// liveAfter is the resourceVersion after which a change to shard i's
+// objects counts as live though it comes in the shard's initial list: the
+// later of this replica's joining and the version of the shard's Lease
+// before its last holder took it. A change made since then fell to that
+// holder as a live change, or to no owner at all, and someone waits for it;
+// what it left unsynced of older changes, and what was there when this
+// replica joined, is a backlog.
 //
 // It compares a Lease's resourceVersion with a Mydemo's, which the API
 // promises only within one resource but one etcd gives for all; where
 // Leases live in an etcd of their own, only the order of the queue is off.
-func (s *sharer) unseenAfter(i int) string {
-	return laterVersion(s.members.joinedAt(), s.rangeLeases.lastWritten(s.ranges[i]))
+func (s *sharer) liveAfter(i int) string {
+	return laterVersion(s.members.joinedAt(), s.rangeLeases.heldSince(s.ranges[i]))
 }
 
 // setOwned records whether shard i's work runs.
