@@ -128,6 +128,7 @@ func listsOfEveryLease(client *fake.Clientset) int {
 	}
 	return n
 }
+
 // startTellingReplica starts replica b of one shard, whose work sends what
 // it is told on the returned channel.
 func startTellingReplica(t *testing.T, client *fake.Clientset) <-chan string {

@@ -131,6 +131,7 @@ func (l *rangeLeases) heldSince(r shard.Range) string {
 	}
 	return latest
 }
+
 // overlapping returns those of held that overlap r, except the Lease named
 // own.
 func overlapping(held []heldRange, r shard.Range, own string) []heldRange {
