@@ -62,3 +62,21 @@ func TestKillIsNotAGracefulStop(t *testing.T) {
 		t.Errorf("state after Kill = %v, want killed by SIGKILL", state)
 	}
 }
+
+func TestTerminateKillsWhatIgnoresSIGTERM(t *testing.T) {
+	p, err := Start("/bin/sh", []string{"-c", `trap '' TERM; echo up; while :; do sleep 0.1; done`}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, _, err := p.WaitForLine(ctx, 0, "up"); err != nil {
+		t.Fatal(err)
+	}
+	if !Terminate(p.cmd.Process, p.exited, 200*time.Millisecond) {
+		t.Error("Terminate of a program that ignores SIGTERM reported no kill")
+	}
+	if state := p.State(); state == nil || state.Success() {
+		t.Errorf("exit status after the kill = %v, want a failure", state)
+	}
+}
