@@ -14,7 +14,6 @@ import (
 	"github.com/domac/crddemo/internal/harness"
 	"github.com/domac/crddemo/internal/synced"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
-	testcp "github.com/domac/crddemo/test/controlplane"
 )
 
 // fleetStartObjects is how many Mydemos wait for a fleet that starts.
@@ -25,10 +24,7 @@ const fleetStartObjects = 1000
 // caches and writes about a third of them, never most, and the three sync
 // them all no slower than one replica alone does.
 func TestFleetStartWithoutAStorm(t *testing.T) {
-	cp := testcp.StartForTest(t, shardGate(true))
-	client := clientset.NewForConfigOrDie(cp.Config)
-	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	installCRD(t, cp)
+	cp, client, kube := startWithCRD(t, shardGate(true))
 	args := func(namespace string) []string {
 		return append(slices.Clone(leaderElectionArgs), "--shards=6", "--namespace="+namespace, "--kubeconfig="+cp.KubeconfigPath)
 	}

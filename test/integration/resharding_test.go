@@ -16,7 +16,6 @@ import (
 
 	"github.com/domac/crddemo/internal/harness"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
-	testcp "github.com/domac/crddemo/test/controlplane"
 )
 
 // TestReshardingOnline changes --shards in two rolling updates, 6 to 4 and
@@ -35,10 +34,7 @@ func TestReshardingOnline(t *testing.T) {
 }
 
 func reshardOnline(t *testing.T, gate bool) {
-	cp := testcp.StartForTest(t, shardGate(gate))
-	client := clientset.NewForConfigOrDie(cp.Config)
-	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	installCRD(t, cp)
+	cp, client, kube := startWithCRD(t, shardGate(gate))
 	replicas := func(shards int) []string {
 		return append(slices.Clone(leaderElectionArgs), "--shards="+strconv.Itoa(shards), "--kubeconfig="+cp.KubeconfigPath)
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/domac/crddemo/internal/shard"
 	"github.com/domac/crddemo/internal/sharding"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
-	testcp "github.com/domac/crddemo/test/controlplane"
 )
 
 // testShards is how many shards the sharded replicas of these tests split
@@ -37,10 +36,7 @@ func TestShardedReplicas(t *testing.T) {
 // two take its shards over and lose nothing. A new one then joins them, and
 // shards move to it.
 func shareShards(t *testing.T, gate bool) {
-	cp := testcp.StartForTest(t, shardGate(gate))
-	client := clientset.NewForConfigOrDie(cp.Config)
-	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	installCRD(t, cp)
+	cp, client, kube := startWithCRD(t, shardGate(gate))
 	args := append(slices.Clone(leaderElectionArgs), "--shards="+strconv.Itoa(testShards), "--kubeconfig="+cp.KubeconfigPath)
 	replicas := []*crddemoProcess{startCrddemo(t, nil, args...), startCrddemo(t, nil, args...), startCrddemo(t, nil, args...)}
 	for _, r := range replicas {
