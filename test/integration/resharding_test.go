@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -83,36 +82,22 @@ func reshardOnline(t *testing.T, gate bool) {
 // interval, in the background, until the returned func is called.
 func changeContinuously(t *testing.T, client clientset.Interface, names []string, interval time.Duration) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	var done sync.WaitGroup
-	done.Go(func() {
-		for i := 0; ctx.Err() == nil; i++ {
-			name := names[i%len(names)]
-			err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-				demo, err := client.CrddemoV1().Mydemos(metav1.NamespaceDefault).Get(ctx, name, metav1.GetOptions{})
-				if err != nil {
-					return err
-				}
-				demo.Spec.Port = 1000 + int32(i)
-				_, err = client.CrddemoV1().Mydemos(metav1.NamespaceDefault).Update(ctx, demo, metav1.UpdateOptions{})
+	return repeatInBackground(t, interval, func(ctx context.Context, i int) error {
+		name := names[i%len(names)]
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			demo, err := client.CrddemoV1().Mydemos(metav1.NamespaceDefault).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
 				return err
-			})
-			if err != nil && ctx.Err() == nil {
-				t.Errorf("changing mydemo %s: %v", name, err)
-				return
 			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(interval):
-			}
+			demo.Spec.Port = 1000 + int32(i)
+			_, err = client.CrddemoV1().Mydemos(metav1.NamespaceDefault).Update(ctx, demo, metav1.UpdateOptions{})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("changing mydemo %s: %w", name, err)
 		}
+		return nil
 	})
-	stopped := sync.OnceFunc(func() {
-		cancel()
-		done.Wait()
-	})
-	t.Cleanup(stopped)
-	return stopped
 }
 
 // syncLine is what a replica logs when it syncs a version of a Mydemo that
