@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -26,7 +25,7 @@ const fleetStartObjects = 1000
 func TestFleetStartWithoutAStorm(t *testing.T) {
 	cp, client, kube := startWithCRD(t, shardGate(true))
 	args := func(namespace string) []string {
-		return append(slices.Clone(leaderElectionArgs), "--shards=6", "--namespace="+namespace, "--kubeconfig="+cp.KubeconfigPath)
+		return shardedArgs(cp, 6, "--namespace="+namespace)
 	}
 
 	createInNamespace(t, kube, client, "alone", fleetStartObjects)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -25,19 +24,12 @@ import (
 // version of a Mydemo, which two owners of one object would do, and every
 // one ends synced.
 func TestReshardingOnline(t *testing.T) {
-	for _, gate := range []bool{true, false} {
-		t.Run(fmt.Sprintf("ShardedListAndWatch=%t", gate), func(t *testing.T) {
-			reshardOnline(t, gate)
-		})
-	}
+	eachShardGate(t, reshardOnline)
 }
 
 func reshardOnline(t *testing.T, gate bool) {
 	cp, client, kube := startWithCRD(t, shardGate(gate))
-	replicas := func(shards int) []string {
-		return append(slices.Clone(leaderElectionArgs), "--shards="+strconv.Itoa(shards), "--kubeconfig="+cp.KubeconfigPath)
-	}
-	fleet := []*crddemoProcess{startCrddemo(t, nil, replicas(6)...), startCrddemo(t, nil, replicas(6)...)}
+	fleet := []*crddemoProcess{startCrddemo(t, nil, shardedArgs(cp, 6)...), startCrddemo(t, nil, shardedArgs(cp, 6)...)}
 	everyone := slices.Clone(fleet)
 	for _, r := range fleet {
 		waitShardsOwned(t, r, 3)
@@ -50,7 +42,7 @@ func reshardOnline(t *testing.T, gate bool) {
 		began := time.Now()
 		var next []*crddemoProcess
 		for _, old := range fleet {
-			r := startCrddemo(t, nil, replicas(step.shards)...)
+			r := startCrddemo(t, nil, shardedArgs(cp, step.shards)...)
 			r.waitReady(t)
 			r.waitForLog(t, "Count of live replicas settled")
 			next = append(next, r)

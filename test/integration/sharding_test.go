@@ -2,7 +2,6 @@ package integration
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -23,11 +22,7 @@ const testShards = 6
 // TestShardedReplicas runs replicas with --shards against an API server that
 // shards lists and watches, and against one that does not.
 func TestShardedReplicas(t *testing.T) {
-	for _, gate := range []bool{true, false} {
-		t.Run(fmt.Sprintf("ShardedListAndWatch=%t", gate), func(t *testing.T) {
-			shareShards(t, gate)
-		})
-	}
+	eachShardGate(t, shareShards)
 }
 
 // shareShards runs three replicas with six shards: they own two shards each,
@@ -37,7 +32,7 @@ func TestShardedReplicas(t *testing.T) {
 // shards move to it.
 func shareShards(t *testing.T, gate bool) {
 	cp, client, kube := startWithCRD(t, shardGate(gate))
-	args := append(slices.Clone(leaderElectionArgs), "--shards="+strconv.Itoa(testShards), "--kubeconfig="+cp.KubeconfigPath)
+	args := shardedArgs(cp, testShards)
 	replicas := []*crddemoProcess{startCrddemo(t, nil, args...), startCrddemo(t, nil, args...), startCrddemo(t, nil, args...)}
 	for _, r := range replicas {
 		waitShardsOwned(t, r, 2)
