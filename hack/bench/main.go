@@ -51,7 +51,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -83,19 +82,10 @@ func main() {
 // run runs the bench, prints its report to out and its progress to progress,
 // and returns what went wrong, if anything.
 func run(opts options, out, progress io.Writer) error {
-	// Signals stay caught until the end, repeats included, so that the bench
-	// always gets to stop crddemo and the control plane: neither is in the
-	// terminal's process group, so neither would see the signal.
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, controlplane.ShutdownSignals()...)
-	defer signal.Stop(signals)
-	go func() {
-		for sig := range signals {
-			cancel(fmt.Errorf("stopped by signal: %v", sig))
-		}
-	}()
+	// Signals stay caught until the end, so that the bench always gets to stop
+	// crddemo and the control plane.
+	ctx, stop := controlplane.NotifyShutdown(context.Background())
+	defer stop()
 
 	res := &result{N: opts.n, CrddemoFlags: append([]string{}, opts.crddemoFlags...),
 		ReplicaCount: opts.replicas, Shards: opts.shards, ShardedListAndWatch: opts.gated(),

@@ -24,7 +24,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
@@ -62,19 +61,10 @@ type demo struct {
 }
 
 func run(crddemo string, timeout time.Duration) (err error) {
-	// Signals stay caught until the end, repeats included, so that the demo
-	// always gets to stop crddemo and the control plane: neither is in the
-	// terminal's process group, so neither would see the signal.
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, controlplane.ShutdownSignals()...)
-	defer signal.Stop(signals)
-	go func() {
-		for sig := range signals {
-			cancel(fmt.Errorf("stopped by signal: %v", sig))
-		}
-	}()
+	// Signals stay caught until the end, so that the demo always gets to stop
+	// crddemo and the control plane.
+	ctx, stop := controlplane.NotifyShutdown(context.Background())
+	defer stop()
 
 	if _, err := os.Stat(crddemo); err != nil {
 		return fmt.Errorf("no crddemo binary at %s: build it with make build (go build -o releases/crddemo .)", crddemo)

@@ -20,7 +20,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 
 	"github.com/domac/crddemo/internal/controlplane"
 )
@@ -36,7 +35,7 @@ func run() (err error) {
 	// Signals stay caught until the control plane is stopped, repeats
 	// included, so that this process never dies of one and leaves etcd and
 	// kube-apiserver running.
-	ctx, stop := signal.NotifyContext(context.Background(), controlplane.ShutdownSignals()...)
+	ctx, stop := controlplane.NotifyShutdown(context.Background())
 	defer stop()
 
 	sharded := flag.Bool("sharded-list-and-watch", false,

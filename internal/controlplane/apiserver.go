@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -126,20 +124,8 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context) error {
 // only for /healthz, which passes before the API server's informers have
 // synced.
 func waitReady(ctx context.Context, cfg *rest.Config) error {
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return fmt.Errorf("creating a client for the API server: %w", err)
-	}
-	var lastErr error
-	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		_, lastErr = client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
-		return lastErr == nil, nil
+	return waitAPI(ctx, cfg, "the API server's /readyz to pass", func(ctx context.Context, client kubernetes.Interface) error {
+		_, err := client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
+		return err
 	})
-	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("waiting for /readyz: %w", context.Cause(ctx))
-		}
-		return fmt.Errorf("the API server's /readyz did not pass within 30s: %w", lastErr)
-	}
-	return nil
 }

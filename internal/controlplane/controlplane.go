@@ -254,20 +254,32 @@ func (cp *ControlPlane) start(ctx context.Context, bin string, settings settings
 // namespace. It reports healthy before its bootstrap controller does so, and
 // the first kubectl apply of a namespaced object would fail in that window.
 func waitForDefaultNamespace(ctx context.Context, cfg *rest.Config) error {
+	return waitAPI(ctx, cfg, "the API server to create the default namespace", func(ctx context.Context, client kubernetes.Interface) error {
+		_, err := client.CoreV1().Namespaces().Get(ctx, metav1.NamespaceDefault, metav1.GetOptions{})
+		return err
+	})
+}
+
+// apiWait is how long waitAPI waits.
+const apiWait = 30 * time.Second
+
+// waitAPI calls check every 100 ms until it succeeds, for at most apiWait;
+// what is what it waits for, for the error.
+func waitAPI(ctx context.Context, cfg *rest.Config, what string, check func(context.Context, kubernetes.Interface) error) error {
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return fmt.Errorf("creating a client for the API server: %w", err)
 	}
 	var lastErr error
-	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		_, lastErr = client.CoreV1().Namespaces().Get(ctx, metav1.NamespaceDefault, metav1.GetOptions{})
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, apiWait, true, func(ctx context.Context) (bool, error) {
+		lastErr = check(ctx, client)
 		return lastErr == nil, nil
 	})
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("waiting for the default namespace: %w", context.Cause(ctx))
+			return fmt.Errorf("waiting for %s: %w", what, context.Cause(ctx))
 		}
-		return fmt.Errorf("the API server did not create the default namespace within 30s: %w", lastErr)
+		return fmt.Errorf("waited %v for %s: %w", apiWait, what, lastErr)
 	}
 	return nil
 }

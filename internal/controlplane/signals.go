@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"context"
 	"os"
 	"os/signal"
 	"syscall"
@@ -23,4 +24,13 @@ func ShutdownSignals() []os.Signal {
 		}
 	}
 	return signals
+}
+
+// NotifyShutdown returns a copy of parent that is cancelled, with the signal
+// as its cause, on the first of ShutdownSignals. The signals, repeats
+// included, stay caught until stop is called, so that a program calls stop
+// only once it has stopped what it started: the control plane, and any
+// child such as crddemo kept out of the terminal's process group.
+func NotifyShutdown(parent context.Context) (ctx context.Context, stop context.CancelFunc) {
+	return signal.NotifyContext(parent, ShutdownSignals()...)
 }

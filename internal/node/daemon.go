@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/domac/crddemo/internal/process"
 )
 
 // stopGrace is how long a daemon gets to exit after SIGTERM before SIGKILL.
@@ -88,12 +90,7 @@ func (d *daemon) stop() error {
 	if d == nil || d.exited() {
 		return nil
 	}
-	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.done:
-	case <-time.After(stopGrace):
-		_ = d.cmd.Process.Kill()
-		<-d.done
+	if process.Terminate(d.cmd.Process, d.done, stopGrace) {
 		return fmt.Errorf("%s did not exit within %v of SIGTERM and was killed", d.name, stopGrace)
 	}
 	return nil

@@ -183,15 +183,24 @@ func (p *Process) State() *os.ProcessState {
 // Stop sends the program SIGTERM, kills it if it has not exited after grace,
 // and returns its exit status. It is safe to call after the program exited.
 func (p *Process) Stop(grace time.Duration) *os.ProcessState {
-	// Signal fails only if the program has exited already, which is the goal.
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(grace):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-	}
+	Terminate(p.cmd.Process, p.exited, grace)
 	return p.cmd.ProcessState
+}
+
+// Terminate sends proc SIGTERM, then SIGKILL if exited is not closed within
+// grace, and returns once exited is closed; it reports whether it had to
+// kill. exited is closed once the caller's Wait for proc has returned.
+func Terminate(proc *os.Process, exited <-chan struct{}, grace time.Duration) (killed bool) {
+	// Signal fails only if the program has exited already, which is the goal.
+	_ = proc.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+		return false
+	case <-time.After(grace):
+		_ = proc.Kill()
+		<-exited
+		return true
+	}
 }
 
 // Kill sends the program SIGKILL, as a node failure or the OOM killer would

@@ -48,17 +48,36 @@ func TestWaitForLineAndStop(t *testing.T) {
 
 func TestKillIsNotAGracefulStop(t *testing.T) {
 	// The trap would exit 0 on SIGTERM; SIGKILL cannot be trapped.
-	p, err := Start("/bin/sh", []string{"-c", `trap 'exit 0' TERM; echo up; while :; do sleep 0.1; done`}, Options{})
+	p := startTrapping(t, "exit 0")
+	state := p.Kill()
+	if state.Exited() || state.String() != "signal: killed" {
+		t.Errorf("state after Kill = %v, want killed by SIGKILL", state)
+	}
+}
+
+func TestTerminateKillsWhatIgnoresSIGTERM(t *testing.T) {
+	p := startTrapping(t, "")
+	if !Terminate(p.cmd.Process, p.exited, 200*time.Millisecond) {
+		t.Error("Terminate of a program that ignores SIGTERM reported no kill")
+	}
+	if state := p.State(); state == nil || state.Success() {
+		t.Errorf("exit status after the kill = %v, want a failure", state)
+	}
+}
+
+// startTrapping starts a shell that runs onTerm on SIGTERM, ignoring it if
+// onTerm is empty, and returns once the trap is set.
+func startTrapping(t *testing.T, onTerm string) *Process {
+	t.Helper()
+	p, err := Start("/bin/sh", []string{"-c", `trap '` + onTerm + `' TERM; echo up; while :; do sleep 0.1; done`}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { p.Kill() })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, _, err := p.WaitForLine(ctx, 0, "up"); err != nil {
 		t.Fatal(err)
 	}
-	state := p.Kill()
-	if state.Exited() || state.String() != "signal: killed" {
-		t.Errorf("state after Kill = %v, want killed by SIGKILL", state)
-	}
+	return p
 }

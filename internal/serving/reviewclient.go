@@ -6,11 +6,11 @@ import (
 
 // ReviewClientConfig is config, with crddemo's server and credentials, for
 // the client that sends TokenReviews and SubjectAccessReviews. It has no
-// rate limiter: the reviews' budgets (reviewbudget.go) bound what it sends,
-// refusing what they do not admit at once, where a client's limiter would
-// queue every caller behind a flood until the review timed out. Nor does it
-// draw on the token bucket that --kube-api-qps sizes, so that scrapes never
-// slow the controller's syncs down, nor syncs the scrapes.
+// rate limiter because the reviews' budgets (reviewbudget.go) are its limit:
+// they refuse at once what they do not admit, where a limiter of its own
+// would queue every caller behind a flood until its review timed out, and
+// the controller's (the token bucket that --kube-api-qps sizes) would make
+// scrapes and syncs wait behind each other.
 func ReviewClientConfig(config *rest.Config) *rest.Config {
 	config = rest.CopyConfig(config)
 	// A negative QPS is client-go's way to say: no rate limiter.

@@ -2,6 +2,7 @@ package sharding
 
 import (
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 
@@ -40,4 +41,15 @@ func parseShardLeaseName(group, name string) (shard.Range, bool) {
 		return shard.Range{}, false
 	}
 	return shard.Range{Low: l, Max: m}, true
+}
+
+// memberLeaseName is a replica's membership Lease in group (members.go): a
+// name valid whatever the host name holds, the group's and a hash of the
+// identity.
+func memberLeaseName(group, identity string) string {
+	// FNV-1a again but not shard.Hash: this only shortens a name, and must
+	// not change if shard.Hash follows the API server's hash elsewhere.
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(identity))
+	return fmt.Sprintf("%s-member-%016x", group, h.Sum64())
 }

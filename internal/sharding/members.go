@@ -3,7 +3,6 @@ package sharding
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"sync"
 	"time"
 
@@ -66,14 +65,6 @@ func newMembers(leases coordinationv1client.LeaseInterface, group, identity stri
 		duration: duration,
 		seen:     map[string]observation{},
 	}
-}
-
-// memberLeaseName is a Lease name for identity that is valid whatever the
-// host name holds: the group's name and a hash of the identity.
-func memberLeaseName(group, identity string) string {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(identity))
-	return fmt.Sprintf("%s-member-%016x", group, h.Sum64())
 }
 
 // renew creates this replica's Lease, or renews it.

@@ -10,7 +10,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/domac/crddemo/internal/harness"
 	"github.com/domac/crddemo/internal/sharding"
@@ -149,10 +148,7 @@ func TestChangesBeforeTheirShardIsOwnedAreLive(t *testing.T) {
 		// for two of them after they join: time for the changes.
 		retryPeriod = "2s"
 	)
-	cp := testcontrolplane.StartForTest(t, shardGate(true))
-	client := clientset.NewForConfigOrDie(cp.Config)
-	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	installCRD(t, cp)
+	cp, client, kube := startWithCRD(t, shardGate(true))
 	createMydemosInParallel(t, client, "backlog", backlog)
 
 	var fleet []*crddemoProcess

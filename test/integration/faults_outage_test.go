@@ -32,10 +32,7 @@ func TestFaultAPIServerRestartMidBurst(t *testing.T) {
 	// Without this, kube-apiserver's HTTP server waits up to a minute for
 	// connections with a watch open to go idle before it exits; with it, it
 	// gives them 2 seconds, as it does in clusters that enable it.
-	cp := testcontrolplane.StartForTest(t, controlplane.APIServerFlag("shutdown-send-retry-after", "true"))
-	client := clientset.NewForConfigOrDie(cp.Config)
-	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	installCRD(t, cp)
+	cp, client, kube := startWithCRD(t, controlplane.APIServerFlag("shutdown-send-retry-after", "true"))
 	crddemo := startCrddemo(t, nil, "--kubeconfig="+cp.KubeconfigPath)
 	crddemo.waitReady(t)
 	createMydemos(t, client, "warmup", 1)
@@ -161,10 +158,7 @@ func startProxy(t *testing.T, cp *controlplane.ControlPlane) *harness.Proxy {
 // nothing. The API server runs without its watch cache, which would
 // otherwise still serve the compacted history.
 func TestFaultWatchExpiry(t *testing.T) {
-	cp := testcontrolplane.StartForTest(t, controlplane.APIServerFlag("watch-cache", "false"))
-	client := clientset.NewForConfigOrDie(cp.Config)
-	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	installCRD(t, cp)
+	cp, client, kube := startWithCRD(t, controlplane.APIServerFlag("watch-cache", "false"))
 	crddemo, proxy := startCrddemoBehindProxy(t, cp)
 	existing := createMydemos(t, client, "existing", 3)
 	requireNoneLost(t, client, kube, time.Now(), "before the partition")

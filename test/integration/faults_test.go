@@ -116,10 +116,7 @@ func revokeFromClusterRole(t *testing.T, kube kubernetes.Interface, name, resour
 // and turns unready, and once the CRD is back it syncs new objects without a
 // restart.
 func TestFaultCRDDeletedAndRecreated(t *testing.T) {
-	cp := testcontrolplane.StartForTest(t)
-	client := clientset.NewForConfigOrDie(cp.Config)
-	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	installCRD(t, cp)
+	cp, client, kube := startWithCRD(t)
 	crddemo := startCrddemo(t, nil, "--kubeconfig="+cp.KubeconfigPath)
 	crddemo.waitReady(t)
 	before := createMydemos(t, client, "before", 3)
@@ -158,10 +155,7 @@ func waitUnready(t *testing.T, crddemo *crddemoProcess) {
 // and over while crddemo writes their status: every object's final status
 // reports its final generation.
 func TestFaultConflictingWriters(t *testing.T) {
-	cp := testcontrolplane.StartForTest(t)
-	client := clientset.NewForConfigOrDie(cp.Config)
-	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	installCRD(t, cp)
+	cp, client, kube := startWithCRD(t)
 	crddemo := startCrddemo(t, nil, "--kubeconfig="+cp.KubeconfigPath)
 	crddemo.waitReady(t)
 	names := createMydemos(t, client, "contested", 5)
@@ -205,10 +199,7 @@ func TestFaultConflictingWriters(t *testing.T) {
 // in its queue: it exits 0 at once, finishing only the syncs in flight, and
 // the next run syncs every object, with its event.
 func TestFaultSIGTERMWithAFullQueue(t *testing.T) {
-	cp := testcontrolplane.StartForTest(t)
-	client := clientset.NewForConfigOrDie(cp.Config)
-	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	installCRD(t, cp)
+	cp, client, kube := startWithCRD(t)
 	createMydemos(t, client, "queued", 300)
 
 	// A low QPS keeps the queue full for the whole of the first run.

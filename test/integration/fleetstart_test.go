@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/domac/crddemo/internal/harness"
 	"github.com/domac/crddemo/internal/synced"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
-	testcp "github.com/domac/crddemo/test/controlplane"
 )
 
 const (
@@ -34,13 +32,9 @@ const (
 // them all no slower than one replica alone does with the same request
 // budget.
 func TestFleetStartWithoutAStorm(t *testing.T) {
-	cp := testcp.StartForTest(t, shardGate(true))
-	client := clientset.NewForConfigOrDie(cp.Config)
-	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	installCRD(t, cp)
+	cp, client, kube := startWithCRD(t, shardGate(true))
 	args := func(namespace string) []string {
-		return append(slices.Clone(leaderElectionArgs), "--shards=6", "--namespace="+namespace, "--kubeconfig="+cp.KubeconfigPath,
-			"--kube-api-qps="+fleetStartQPS, "--kube-api-burst="+fleetStartQPS)
+		return shardedArgs(cp, 6, "--namespace="+namespace, "--kube-api-qps="+fleetStartQPS, "--kube-api-burst="+fleetStartQPS)
 	}
 
 	createInNamespace(t, kube, client, "alone", fleetStartObjects)

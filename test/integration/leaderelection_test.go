@@ -11,10 +11,7 @@ import (
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
-	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
-
 	"github.com/domac/crddemo/internal/harness"
-	testcontrolplane "github.com/domac/crddemo/test/controlplane"
 )
 
 // leaderElectionArgs turn leader election on with the short timings that
@@ -26,10 +23,7 @@ var leaderElectionArgs = harness.LeaderElectionFlags()
 // its lease runs out, and the standby that takes over syncs from its warm
 // cache without listing Mydemos again.
 func TestLeaderElectionFailover(t *testing.T) {
-	cp := testcontrolplane.StartForTest(t)
-	client := clientset.NewForConfigOrDie(cp.Config)
-	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	installCRD(t, cp)
+	cp, client, kube := startWithCRD(t)
 	before := createMydemos(t, client, "before", 3)
 
 	kubeconfig := "--kubeconfig=" + cp.KubeconfigPath
@@ -195,10 +189,7 @@ func mydemoLists(t *testing.T, kube kubernetes.Interface) float64 {
 // up and exits non-zero within its renew deadline, before the standby takes
 // the lease, and the standby then syncs everything.
 func TestFaultLeaderLosesTheLease(t *testing.T) {
-	cp := testcontrolplane.StartForTest(t)
-	client := clientset.NewForConfigOrDie(cp.Config)
-	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	installCRD(t, cp)
+	cp, client, kube := startWithCRD(t)
 	kubeconfig := "--kubeconfig=" + cp.KubeconfigPath
 	leader := startCrddemo(t, nil, append(leaderElectionArgs, kubeconfig)...)
 	waitLeader(t, leader)

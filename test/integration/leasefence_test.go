@@ -151,13 +151,27 @@ func TestFaultLeaseRenewalsHang(t *testing.T) {
 // create has finished.
 func createContinuously(t *testing.T, client clientset.Interface, prefix string, interval time.Duration) (stop func()) {
 	t.Helper()
+	return repeatInBackground(t, interval, func(ctx context.Context, i int) error {
+		_, err := client.CrddemoV1().Mydemos(metav1.NamespaceDefault).Create(ctx, newTestMydemo(prefix, i), metav1.CreateOptions{})
+		if err != nil {
+			return fmt.Errorf("creating mydemo %s-%d: %w", prefix, i, err)
+		}
+		return nil
+	})
+}
+
+// repeatInBackground calls step with 0, 1, 2, ... every interval, in the
+// background, until the returned func is called or the test ends; it returns
+// once the last call has finished. A step that fails while it runs is the
+// test's error, and the last step.
+func repeatInBackground(t *testing.T, interval time.Duration, step func(ctx context.Context, i int) error) (stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	var done sync.WaitGroup
 	done.Go(func() {
 		for i := 0; ctx.Err() == nil; i++ {
-			if _, err := client.CrddemoV1().Mydemos(metav1.NamespaceDefault).Create(ctx, newTestMydemo(prefix, i),
-				metav1.CreateOptions{}); err != nil && ctx.Err() == nil {
-				t.Errorf("creating mydemo %s-%d: %v", prefix, i, err)
+			if err := step(ctx, i); err != nil && ctx.Err() == nil {
+				t.Error(err)
 				return
 			}
 			select {

@@ -16,6 +16,7 @@ import (
 	"github.com/domac/crddemo/internal/controlplane"
 	"github.com/domac/crddemo/internal/harness"
 	"github.com/domac/crddemo/internal/synced"
+	testcontrolplane "github.com/domac/crddemo/test/controlplane"
 )
 
 // installCRD applies crd/mydemo.yaml and waits until the API server serves
@@ -25,6 +26,15 @@ func installCRD(t *testing.T, cp *controlplane.ControlPlane) {
 	if err := harness.InstallCRD(t.Context(), cp, waitTimeout); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// startWithCRD starts a control plane with opts, installs the CRD, and
+// returns clients of it as its admin: where most tests of crddemo begin.
+func startWithCRD(t *testing.T, opts ...controlplane.Option) (*controlplane.ControlPlane, clientset.Interface, kubernetes.Interface) {
+	t.Helper()
+	cp := testcontrolplane.StartForTest(t, opts...)
+	installCRD(t, cp)
+	return cp, clientset.NewForConfigOrDie(cp.Config), kubernetes.NewForConfigOrDie(cp.Config)
 }
 
 // applyDeploy applies deploy/ (its namespace, RBAC, Deployment and the

@@ -5,23 +5,17 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
-	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
 
 	"github.com/domac/crddemo/internal/harness"
 	"github.com/domac/crddemo/internal/synced"
-	testcontrolplane "github.com/domac/crddemo/test/controlplane"
 )
 
 // TestNamespaceFlag runs crddemo with --namespace: it syncs the Mydemos of
 // that namespace and never touches the others.
 func TestNamespaceFlag(t *testing.T) {
-	cp := testcontrolplane.StartForTest(t)
-	client := clientset.NewForConfigOrDie(cp.Config)
-	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	installCRD(t, cp)
+	cp, client, kube := startWithCRD(t)
 	if _, err := kube.CoreV1().Namespaces().Create(t.Context(),
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -63,10 +57,7 @@ func TestNamespaceFlag(t *testing.T) {
 // with no kube-controller-manager here, stays so): neither gets a Synced
 // event or a status, and crddemo does not retry them.
 func TestMydemosBeingDeletedAreNotSynced(t *testing.T) {
-	cp := testcontrolplane.StartForTest(t)
-	client := clientset.NewForConfigOrDie(cp.Config)
-	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	installCRD(t, cp)
+	cp, client, kube := startWithCRD(t)
 
 	held := newTestMydemo("held", 0)
 	held.Finalizers = []string{"crddemo.test/hold"}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +14,6 @@ import (
 
 	"github.com/domac/crddemo/internal/harness"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
-	testcp "github.com/domac/crddemo/test/controlplane"
 )
 
 // TestReshardingOnline changes --shards in two rolling updates, 6 to 4 and
@@ -27,22 +24,12 @@ import (
 // version of a Mydemo, which two owners of one object would do, and every
 // one ends synced.
 func TestReshardingOnline(t *testing.T) {
-	for _, gate := range []bool{true, false} {
-		t.Run(fmt.Sprintf("ShardedListAndWatch=%t", gate), func(t *testing.T) {
-			reshardOnline(t, gate)
-		})
-	}
+	eachShardGate(t, reshardOnline)
 }
 
 func reshardOnline(t *testing.T, gate bool) {
-	cp := testcp.StartForTest(t, shardGate(gate))
-	client := clientset.NewForConfigOrDie(cp.Config)
-	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	installCRD(t, cp)
-	replicas := func(shards int) []string {
-		return append(slices.Clone(leaderElectionArgs), "--shards="+strconv.Itoa(shards), "--kubeconfig="+cp.KubeconfigPath)
-	}
-	fleet := []*crddemoProcess{startCrddemo(t, nil, replicas(6)...), startCrddemo(t, nil, replicas(6)...)}
+	cp, client, kube := startWithCRD(t, shardGate(gate))
+	fleet := []*crddemoProcess{startCrddemo(t, nil, shardedArgs(cp, 6)...), startCrddemo(t, nil, shardedArgs(cp, 6)...)}
 	everyone := slices.Clone(fleet)
 	for _, r := range fleet {
 		waitShardsOwned(t, r, 3)
@@ -55,7 +42,7 @@ func reshardOnline(t *testing.T, gate bool) {
 		began := time.Now()
 		var next []*crddemoProcess
 		for _, old := range fleet {
-			r := startCrddemo(t, nil, replicas(step.shards)...)
+			r := startCrddemo(t, nil, shardedArgs(cp, step.shards)...)
 			r.waitReady(t)
 			r.waitForLog(t, "Count of live replicas settled")
 			next = append(next, r)
@@ -87,36 +74,22 @@ func reshardOnline(t *testing.T, gate bool) {
 // interval, in the background, until the returned func is called.
 func changeContinuously(t *testing.T, client clientset.Interface, names []string, interval time.Duration) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	var done sync.WaitGroup
-	done.Go(func() {
-		for i := 0; ctx.Err() == nil; i++ {
-			name := names[i%len(names)]
-			err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-				demo, err := client.CrddemoV1().Mydemos(metav1.NamespaceDefault).Get(ctx, name, metav1.GetOptions{})
-				if err != nil {
-					return err
-				}
-				demo.Spec.Port = 1000 + int32(i)
-				_, err = client.CrddemoV1().Mydemos(metav1.NamespaceDefault).Update(ctx, demo, metav1.UpdateOptions{})
+	return repeatInBackground(t, interval, func(ctx context.Context, i int) error {
+		name := names[i%len(names)]
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			demo, err := client.CrddemoV1().Mydemos(metav1.NamespaceDefault).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
 				return err
-			})
-			if err != nil && ctx.Err() == nil {
-				t.Errorf("changing mydemo %s: %v", name, err)
-				return
 			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(interval):
-			}
+			demo.Spec.Port = 1000 + int32(i)
+			_, err = client.CrddemoV1().Mydemos(metav1.NamespaceDefault).Update(ctx, demo, metav1.UpdateOptions{})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("changing mydemo %s: %w", name, err)
 		}
+		return nil
 	})
-	stopped := sync.OnceFunc(func() {
-		cancel()
-		done.Wait()
-	})
-	t.Cleanup(stopped)
-	return stopped
 }
 
 // syncLine is what a replica logs when it syncs a version of a Mydemo that

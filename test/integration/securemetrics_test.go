@@ -30,12 +30,7 @@ const scrapersNamespace = "scrapers"
 // that grants nonResourceURLs reads them only with
 // --metrics-authorization=path.
 func TestSecureMetrics(t *testing.T) {
-	cp := testcontrolplane.StartForTest(t)
-	applyDeploy(t, cp)
-	crddemo := startCrddemo(t, isolatedEnv(t), "--kubeconfig="+writeKubeconfig(t, serviceAccountConfig(t, cp)),
-		"--metrics-secure", "--profiling")
-
-	kubectl(t, cp, "", "create", "namespace", scrapersNamespace)
+	cp, crddemo := startSecureMetrics(t, "--profiling")
 	reader := scraperToken(t, cp, "reader", "crddemo-metrics-reader")
 	profiler := scraperToken(t, cp, "profiler", "crddemo-pprof-reader")
 	stranger := scraperToken(t, cp, "stranger", "")
@@ -116,10 +111,7 @@ func TestSecureMetrics(t *testing.T) {
 // once with a token it has never seen: the API server answers one or two
 // TokenReviews and SubjectAccessReviews, not one of each per scrape.
 func TestSecureMetricsScrapeBurstCostsFewReviews(t *testing.T) {
-	cp := testcontrolplane.StartForTest(t)
-	applyDeploy(t, cp)
-	crddemo := startCrddemo(t, isolatedEnv(t), "--kubeconfig="+writeKubeconfig(t, serviceAccountConfig(t, cp)), "--metrics-secure")
-	kubectl(t, cp, "", "create", "namespace", scrapersNamespace)
+	cp, crddemo := startSecureMetrics(t)
 	token := scraperToken(t, cp, "prometheus", "crddemo-metrics-reader")
 	client := newScrapeClient(t)
 	kube := kubernetes.NewForConfigOrDie(cp.Config)
@@ -164,6 +156,19 @@ func TestSecureMetricsScrapeBurstCostsFewReviews(t *testing.T) {
 		t.Errorf("%d scrapes with one token cost %v TokenReviews and %v SubjectAccessReviews, want at most 2 of each",
 			scrapes, tokenReviews, accessReviews)
 	}
+}
+
+// startSecureMetrics runs crddemo as deploy/ does, as its ServiceAccount
+// with deploy/'s RBAC, with --metrics-secure and then flags, and creates
+// scrapersNamespace for the scrapers' ServiceAccounts.
+func startSecureMetrics(t *testing.T, flags ...string) (*controlplane.ControlPlane, *crddemoProcess) {
+	t.Helper()
+	cp := testcontrolplane.StartForTest(t)
+	applyDeploy(t, cp)
+	crddemo := startCrddemo(t, isolatedEnv(t), append([]string{"--kubeconfig=" + writeKubeconfig(t, serviceAccountConfig(t, cp)),
+		"--metrics-secure"}, flags...)...)
+	kubectl(t, cp, "", "create", "namespace", scrapersNamespace)
+	return cp, crddemo
 }
 
 // scraperToken creates the ServiceAccount name in scrapersNamespace, binds

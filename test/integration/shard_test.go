@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,6 +26,22 @@ import (
 // shardGate runs kube-apiserver with sharded list and watch on or off.
 func shardGate(on bool) controlplane.Option {
 	return controlplane.APIServerFlag("feature-gates", fmt.Sprintf("ShardedListAndWatch=%t", on))
+}
+
+// eachShardGate runs test twice, as subtests named after the gate: with
+// kube-apiserver's ShardedListAndWatch on, and with it off, where each
+// replica filters its shards' objects itself.
+func eachShardGate(t *testing.T, test func(t *testing.T, gate bool)) {
+	for _, gate := range []bool{true, false} {
+		t.Run(fmt.Sprintf("ShardedListAndWatch=%t", gate), func(t *testing.T) { test(t, gate) })
+	}
+}
+
+// shardedArgs are the flags of a replica that shares shards shards, with the
+// tests' leader election timings, against cp, then more.
+func shardedArgs(cp *controlplane.ControlPlane, shards int, more ...string) []string {
+	args := append(slices.Clone(leaderElectionArgs), "--shards="+strconv.Itoa(shards), "--kubeconfig="+cp.KubeconfigPath)
+	return append(args, more...)
 }
 
 // TestShardedListAndWatch checks shard's ranges and hash against a real API

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/domac/crddemo/internal/shard"
 	"github.com/domac/crddemo/internal/sharding"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
-	testcp "github.com/domac/crddemo/test/controlplane"
 )
 
 // testShards is how many shards the sharded replicas of these tests split
@@ -24,11 +22,7 @@ const testShards = 6
 // TestShardedReplicas runs replicas with --shards against an API server that
 // shards lists and watches, and against one that does not.
 func TestShardedReplicas(t *testing.T) {
-	for _, gate := range []bool{true, false} {
-		t.Run(fmt.Sprintf("ShardedListAndWatch=%t", gate), func(t *testing.T) {
-			shareShards(t, gate)
-		})
-	}
+	eachShardGate(t, shareShards)
 }
 
 // shareShards runs three replicas with six shards: they own two shards each,
@@ -37,11 +31,8 @@ func TestShardedReplicas(t *testing.T) {
 // two take its shards over and lose nothing. A new one then joins them, and
 // shards move to it.
 func shareShards(t *testing.T, gate bool) {
-	cp := testcp.StartForTest(t, shardGate(gate))
-	client := clientset.NewForConfigOrDie(cp.Config)
-	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	installCRD(t, cp)
-	args := append(slices.Clone(leaderElectionArgs), "--shards="+strconv.Itoa(testShards), "--kubeconfig="+cp.KubeconfigPath)
+	cp, client, kube := startWithCRD(t, shardGate(gate))
+	args := shardedArgs(cp, testShards)
 	replicas := []*crddemoProcess{startCrddemo(t, nil, args...), startCrddemo(t, nil, args...), startCrddemo(t, nil, args...)}
 	for _, r := range replicas {
 		waitShardsOwned(t, r, 2)

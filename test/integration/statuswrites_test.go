@@ -17,7 +17,6 @@ import (
 	"github.com/domac/crddemo/internal/synced"
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
-	testcontrolplane "github.com/domac/crddemo/test/controlplane"
 )
 
 // slowLink is the latency, each way, of the link between crddemo and the API
@@ -32,10 +31,7 @@ const slowLink = 500 * time.Millisecond
 // API server, over a slow link that holds that window open, and checks that
 // the write does not undo the change.
 func TestStatusWritesInTheWindow(t *testing.T) {
-	cp := testcontrolplane.StartForTest(t)
-	client := clientset.NewForConfigOrDie(cp.Config)
-	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	installCRD(t, cp)
+	cp, client, kube := startWithCRD(t)
 	crddemo, proxy := startCrddemoBehindProxy(t, cp)
 	proxy.SetLatency(slowLink)
 	mydemos := client.CrddemoV1().Mydemos(metav1.NamespaceDefault)

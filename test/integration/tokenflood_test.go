@@ -14,8 +14,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
-
-	testcontrolplane "github.com/domac/crddemo/test/controlplane"
 )
 
 // tokenFlood is how long TestSecureMetricsTokenFlood floods crddemo. The
@@ -32,10 +30,7 @@ var tokenFlood = flag.Duration("token-flood", 65*time.Second, "how long TestSecu
 // into a 503; and the API server, which counts them itself, receives no
 // more TokenReviews than the budget for new tokens admits.
 func TestSecureMetricsTokenFlood(t *testing.T) {
-	cp := testcontrolplane.StartForTest(t)
-	applyDeploy(t, cp)
-	crddemo := startCrddemo(t, isolatedEnv(t), "--kubeconfig="+writeKubeconfig(t, serviceAccountConfig(t, cp)), "--metrics-secure")
-	kubectl(t, cp, "", "create", "namespace", scrapersNamespace)
+	cp, crddemo := startSecureMetrics(t)
 	token := scraperToken(t, cp, "prometheus", "crddemo-metrics-reader")
 	scraper := newScrapeClient(t)
 	kube := kubernetes.NewForConfigOrDie(cp.Config)

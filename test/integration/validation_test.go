@@ -11,7 +11,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 
 	crddemov1 "github.com/domac/crddemo/pkg/apis/crddemo/v1"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
@@ -98,10 +97,7 @@ func TestAPIServerValidatesMydemos(t *testing.T) {
 // API server's 256 KB limit for all of them: crddemo syncs it like any other,
 // and stays healthy.
 func TestLargeAnnotationIsSynced(t *testing.T) {
-	cp := testcontrolplane.StartForTest(t)
-	client := clientset.NewForConfigOrDie(cp.Config)
-	kube := kubernetes.NewForConfigOrDie(cp.Config)
-	installCRD(t, cp)
+	cp, client, kube := startWithCRD(t)
 	crddemo := startCrddemo(t, nil, "--kubeconfig="+cp.KubeconfigPath)
 	crddemo.waitReady(t)
 
