@@ -9,14 +9,17 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 	clienttesting "k8s.io/client-go/testing"
 )
 
 // NewClientset returns a fake clientset whose Leases carry resource
-// versions and refuse updates based on a stale one with a Conflict, as the
-// API server does. client-go's fake tracker stores every update as it
-// comes, which would let two candidates overwrite each other and both lead.
+// versions and UIDs, and refuse updates based on a stale version, and
+// deletes whose preconditions do not match, with a Conflict, as the API
+// server does. client-go's fake tracker stores every update as it comes,
+// which would let two candidates overwrite each other and both lead, and
+// ignores a delete's preconditions.
 // onWrite, if not nil, sees every Lease stored, while the fake's lock is
 // held: it must not block.
 func NewClientset(onWrite func(*coordinationv1.Lease)) *fake.Clientset {
@@ -38,6 +41,9 @@ func NewClientset(onWrite func(*coordinationv1.Lease)) *fake.Clientset {
 	client.PrependReactor("create", "leases", func(action clienttesting.Action) (bool, runtime.Object, error) {
 		create := action.(clienttesting.CreateActionImpl)
 		lease := create.GetObject().(*coordinationv1.Lease).DeepCopy()
+		if lease.UID == "" {
+			lease.UID = types.UID("uid-" + strconv.Itoa(version+1))
+		}
 		return store(action, lease, func() error {
 			return tracker.Create(action.GetResource(), lease, action.GetNamespace(), create.CreateOptions)
 		})
@@ -56,6 +62,21 @@ func NewClientset(onWrite func(*coordinationv1.Lease)) *fake.Clientset {
 		return store(action, lease, func() error {
 			return tracker.Update(action.GetResource(), lease, action.GetNamespace(), update.UpdateOptions)
 		})
+	})
+	client.PrependReactor("delete", "leases", func(action clienttesting.Action) (bool, runtime.Object, error) {
+		del := action.(clienttesting.DeleteActionImpl)
+		stored, err := tracker.Get(action.GetResource(), action.GetNamespace(), del.Name)
+		if err != nil {
+			return true, nil, err
+		}
+		if p := del.DeleteOptions.Preconditions; p != nil {
+			lease := stored.(*coordinationv1.Lease)
+			if p.UID != nil && *p.UID != lease.UID || p.ResourceVersion != nil && *p.ResourceVersion != lease.ResourceVersion {
+				return true, nil, apierrors.NewConflict(action.GetResource().GroupResource(), del.Name,
+					errors.New("precondition failed"))
+			}
+		}
+		return true, nil, tracker.Delete(action.GetResource(), action.GetNamespace(), del.Name, del.DeleteOptions)
 	})
 	return client
 }

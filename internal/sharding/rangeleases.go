@@ -6,15 +6,21 @@ import (
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 
 	"github.com/domac/crddemo/internal/shard"
 )
 
 // rangeLeases reads the shard Leases of a group, of every split, and judges
 // which are held: a replica takes a range only while no held Lease of
-// another split overlaps it.
+// another split overlaps it. It also removes the Leases of other splits that
+// no one has held for long, which a rolling update that changes --shards
+// leaves behind.
 //
 // A Lease is held while it names a holder that has renewed it within its
 // lease duration, by this replica's own clock since it first read that
@@ -25,8 +31,11 @@ import (
 type rangeLeases struct {
 	leases coordinationv1client.LeaseInterface
 	group  string
+	// own names the Leases of this replica's split, which it never removes.
+	own map[string]bool
 	// duration is the lease duration of a Lease that states none.
 	duration time.Duration
+	clock    clock.PassiveClock
 
 	mu sync.Mutex
 	// seen is, for each shard Lease, its holder and renewal as last read and
@@ -43,29 +52,54 @@ type ownership struct {
 	holder, version, since string
 }
 
+// unusedLeases is how many lease durations a shard Lease of another split
+// must have stayed as read, released or unrenewed, before it is removed:
+// far longer than a replica of that split still running takes to take a
+// released Lease back (its next attempt, within 2.2 retry periods), so that
+// the hand-overs of a rolling update do not churn through deletes and
+// re-creates, and short enough that the old split's Leases are gone within a
+// minute of the roll (45 s with the default lease of 15 s).
+const unusedLeases = 3
+
 // heldRange is a shard Lease that some replica holds.
 type heldRange struct {
 	name, holder string
 	hashes       shard.Range
 }
 
-func newRangeLeases(leases coordinationv1client.LeaseInterface, group string, duration time.Duration) *rangeLeases {
-	return &rangeLeases{leases: leases, group: group, duration: duration,
+// unusedLease is a shard Lease of another split that no one has held for
+// unusedLeases lease durations, as read: it is removed only if it is still
+// that version.
+type unusedLease struct {
+	name, resourceVersion string
+	uid                   types.UID
+	// unchangedFor is how long this replica has seen it as it was read.
+	unchangedFor time.Duration
+}
+
+// newRangeLeases reads the shard Leases of group; own names the Leases of
+// this replica's split.
+func newRangeLeases(leases coordinationv1client.LeaseInterface, group string, own map[string]bool, duration time.Duration) *rangeLeases {
+	return &rangeLeases{leases: leases, group: group, own: own, duration: duration, clock: clock.RealClock{},
 		seen: map[string]observation{}, owners: map[string]ownership{}}
 }
 
-// held lists the group's shard Leases from the API server, not from a cache,
-// and returns the held ones: a list made after a write of this replica's
-// sees that write and every one before it.
-func (l *rangeLeases) held(ctx context.Context) ([]heldRange, error) {
+// read lists the group's shard Leases from the API server, not from a cache,
+// and returns the held ones, and the unused ones of other splits: a list
+// made after a write of this replica's sees that write and every one before
+// it.
+func (l *rangeLeases) read(ctx context.Context) (held []heldRange, unused []unusedLease, err error) {
+	// Every Lease of the namespace, not those with a label, which would miss
+	// a Lease written without it: that is cheap, since the namespace holds
+	// crddemo's Leases, and each replica lists them once per retry period
+	// (and once after each take).
 	list, err := l.leases.List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("listing the shard Leases of %s: %w", l.group, err)
+		return nil, nil, fmt.Errorf("listing the shard Leases of %s: %w", l.group, err)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := time.Now()
-	var held []heldRange
+	now := l.clock.Now()
 	listed := map[string]bool{}
 	for _, lease := range list.Items {
 		hashes, ok := parseShardLeaseName(l.group, lease.Name)
@@ -91,8 +125,12 @@ func (l *rangeLeases) held(ctx context.Context) ([]heldRange, error) {
 		if lease.Spec.LeaseDurationSeconds != nil {
 			duration = time.Duration(*lease.Spec.LeaseDurationSeconds) * time.Second
 		}
-		if holder != "" && now.Sub(last.at) < duration {
+		unchanged := now.Sub(last.at)
+		if holder != "" && unchanged < duration {
 			held = append(held, heldRange{name: lease.Name, holder: holder, hashes: hashes})
+		} else if !l.own[lease.Name] && unchanged >= unusedLeases*max(duration, l.duration) {
+			unused = append(unused, unusedLease{name: lease.Name, resourceVersion: lease.ResourceVersion, uid: lease.UID,
+				unchangedFor: unchanged})
 		}
 	}
 	for name := range l.seen {
@@ -101,7 +139,31 @@ func (l *rangeLeases) held(ctx context.Context) ([]heldRange, error) {
 			delete(l.owners, name)
 		}
 	}
-	return held, nil
+	return held, unused, nil
+}
+
+// remove deletes the Leases of unused, each on condition that it is still
+// the version read, its resourceVersion and UID: a replica of the other
+// split that takes the Lease after it was read makes the delete fail with a
+// Conflict, and keeps it. Otherwise a replica of this split could judge the
+// range free while the other one works on it.
+func (l *rangeLeases) remove(ctx context.Context, unused []unusedLease) {
+	logger := klog.FromContext(ctx)
+	for _, u := range unused {
+		err := l.leases.Delete(ctx, u.name, metav1.DeleteOptions{
+			Preconditions: &metav1.Preconditions{UID: &u.uid, ResourceVersion: &u.resourceVersion}})
+		switch {
+		case err == nil:
+			logger.Info("Removed the Lease of a shard no split uses", "lease", u.name,
+				"unchangedFor", u.unchangedFor.Round(time.Millisecond))
+		case apierrors.IsConflict(err):
+			logger.V(2).Info("Kept the Lease of another split: it changed after it was judged unused", "lease", u.name)
+		case apierrors.IsNotFound(err):
+			logger.V(2).Info("The Lease of a shard no split uses was removed by another replica", "lease", u.name)
+		default:
+			logger.Error(err, "Could not remove the Lease of a shard no split uses", "lease", u.name)
+		}
+	}
 }
 
 // noteOwnerLocked records a shard Lease as read: a release keeps the

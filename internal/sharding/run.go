@@ -18,6 +18,10 @@
 //     it, reads every shard Lease again from the API server and hands the
 //     range straight back, before any work, if one overlaps it (see
 //     confirm).
+//   - A Lease of a split that no one has held for unusedLeases lease
+//     durations, as a rolling update leaves them behind, is removed by the
+//     replicas of other splits, on condition that it is still the version
+//     judged unused (see rangeLeases.remove).
 //   - A replica that has just started takes nothing until its count of the
 //     live replicas has settled (see settle), so that a fleet started at
 //     once does not begin with one replica taking every shard.
@@ -82,18 +86,22 @@ func Run(ctx context.Context, leases coordinationv1client.LeasesGetter, cfg Conf
 	ctx = klog.NewContext(ctx, logger)
 	election := cfg.Election
 	m := newMembers(leases.Leases(election.Namespace), election.Name, election.Identity, election.LeaseDuration)
+	ranges := shard.Split(cfg.Shards)
+	names := map[string]bool{}
+	for _, r := range ranges {
+		names[ShardLeaseName(election.Name, r)] = true
+	}
 	s := &sharer{
 		cfg: cfg, leases: leases, members: m, work: work, started: time.Now(),
-		rangeLeases: newRangeLeases(leases.Leases(election.Namespace), election.Name, election.LeaseDuration),
-		ranges:      shard.Split(cfg.Shards),
-		names:       map[string]bool{},
+		rangeLeases: newRangeLeases(leases.Leases(election.Namespace), election.Name, names, election.LeaseDuration),
+		ranges:      ranges,
+		names:       names,
 		shards:      make([]*shardState, cfg.Shards),
 		retryAt:     make([]time.Time, cfg.Shards),
 	}
 	s.workEnded = sync.NewCond(&s.mu)
 	for i := range s.shards {
 		s.shards[i] = &shardState{}
-		s.names[ShardLeaseName(election.Name, s.ranges[i])] = true
 	}
 	defer s.stopAll(ctx)
 
@@ -191,11 +199,12 @@ func (s *sharer) rebalance(ctx context.Context) {
 		return
 	}
 	share := fairShare(s.cfg.Shards, live)
-	held, err := s.rangeLeases.held(ctx)
+	held, unused, err := s.rangeLeases.read(ctx)
 	if err != nil {
 		// The check after each take still keeps splits apart.
 		logger.Error(err, "Could not read the shard Leases; going by the last reading")
 	}
+	s.rangeLeases.remove(ctx, unused)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -323,7 +332,7 @@ func (s *sharer) lostTake(i int) {
 // one of them soon takes the range alone.
 func (s *sharer) confirm(ctx context.Context, i int) bool {
 	logger := klog.FromContext(ctx)
-	held, err := s.rangeLeases.held(ctx)
+	held, _, err := s.rangeLeases.read(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err == nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -409,5 +410,46 @@ func TestALostTakeFreesItsShare(t *testing.T) {
 	s.lostTake(0)
 	if !s.mayAcquire(1) {
 		t.Error("may not take shard 1 after the attempt at shard 0 was lost to another replica")
+	}
+}
+
+// TestARollingChangeOfShardsRemovesTheOldSplitsLeases: once the change from
+// 6 shards to 4 is done, the new replica removes the Leases that the old one
+// released, and keeps its own.
+func TestARollingChangeOfShardsRemovesTheOldSplitsLeases(t *testing.T) {
+	client := fakeleases.NewClientset(nil)
+	leases := client.CoordinationV1().Leases("crddemo-system")
+	o := newOwners(t)
+	// A lease of 2s, not testConfig's 1s: client-go's elector sees a
+	// renewal only once the second of its renewTime changes, so with a
+	// lease of 1s a standby may judge a Lease renewed every retry period
+	// expired, and take it, while this test waits for the old Leases to go.
+	steady := func(identity string, shards int) Config {
+		cfg := testConfig(identity, shards)
+		cfg.Election.LeaseDuration, cfg.Election.RenewDeadline = 2*time.Second, time.Second
+		return cfg
+	}
+	six := startReplicaWith(t, client, o, steady("six", 6))
+	o.waitCounts(t, map[string]int{"six": 6})
+	startReplicaWith(t, client, o, steady("four", 4))
+	six.stop()
+	<-six.done
+	o.waitCounts(t, map[string]int{"four": 4})
+
+	err := wait.PollUntilContextTimeout(t.Context(), 20*time.Millisecond, waitLimit, true, func(ctx context.Context) (bool, error) {
+		for _, r := range shard.Split(6) {
+			if _, err := leases.Get(ctx, ShardLeaseName("crddemo", r), metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		t.Fatalf("a Lease of the 6 split is still there %v after the change to 4", waitLimit)
+	}
+	for _, r := range shard.Split(4) {
+		if _, err := leases.Get(t.Context(), ShardLeaseName("crddemo", r), metav1.GetOptions{}); err != nil {
+			t.Errorf("the Lease of the running split's range %v: %v", r, err)
+		}
 	}
 }

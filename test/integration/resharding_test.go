@@ -13,6 +13,8 @@ import (
 	"k8s.io/client-go/util/retry"
 
 	"github.com/domac/crddemo/internal/harness"
+	"github.com/domac/crddemo/internal/shard"
+	"github.com/domac/crddemo/internal/sharding"
 	clientset "github.com/domac/crddemo/pkg/client/clientset/versioned"
 )
 
@@ -22,7 +24,7 @@ import (
 // maxSurge 1 and maxUnavailable 0 rolls, the old one once the new one has
 // counted the fleet, as minReadySeconds lets it. No two replicas sync one
 // version of a Mydemo, which two owners of one object would do, and every
-// one ends synced.
+// one ends synced. The old splits' Leases are removed after the rolls.
 func TestReshardingOnline(t *testing.T) {
 	eachShardGate(t, reshardOnline)
 }
@@ -61,6 +63,7 @@ func reshardOnline(t *testing.T, gate bool) {
 			step.shards, time.Since(began).Round(time.Millisecond))
 		fleet = next
 	}
+	rolled := time.Now()
 	if logged := fleet[0].Lines("Replicas with another --shards are running"); len(logged) != 1 {
 		t.Errorf("the first replica of the last split logged %d times that another split runs, want once", len(logged))
 	}
@@ -68,6 +71,57 @@ func reshardOnline(t *testing.T, gate bool) {
 	stopChanging()
 	requireNoneLost(t, client, kube, time.Now(), "after two rolling changes of --shards")
 	checkEachVersionSyncedOnce(t, client, kube, everyone)
+	checkOldLeasesRemoved(t, kube, everyone, rolled, []int{6, 4}, 8)
+}
+
+// checkOldLeasesRemoved waits until no shard Lease of the splits old is
+// left, which a replica removes once no one has held it for three lease
+// durations: by three lease durations and a margin after rolled, when the
+// last rolling change ended and its old replicas had released their
+// Leases. Each was removed by a replica that logged it, and every Lease of
+// the split that runs, of shards, is there.
+func checkOldLeasesRemoved(t *testing.T, kube kubernetes.Interface, replicas []*crddemoProcess, rolled time.Time, old []int, shards int) {
+	t.Helper()
+	var oldNames []string
+	for _, n := range old {
+		for _, r := range shard.Split(n) {
+			oldNames = append(oldNames, sharding.ShardLeaseName("crddemo", r))
+		}
+	}
+	deadline := rolled.Add(3*harness.LeaseDuration + 10*time.Second)
+	var names, left []string
+	for {
+		list, err := kube.CoordinationV1().Leases(metav1.NamespaceDefault).List(t.Context(), metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = names[:0]
+		for _, lease := range list.Items {
+			names = append(names, lease.Name)
+		}
+		left = slices.DeleteFunc(slices.Clone(oldNames), func(name string) bool { return !slices.Contains(names, name) })
+		if len(left) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(left) > 0 {
+		t.Fatalf("%d Leases of the old splits are still there %v after the last rolling change: %v",
+			len(left), time.Since(rolled).Round(time.Millisecond), left)
+	}
+	t.Logf("the old splits' Leases were gone %v after the last rolling change", time.Since(rolled).Round(time.Millisecond))
+	for _, name := range oldNames {
+		if !slices.ContainsFunc(replicas, func(r *crddemoProcess) bool {
+			return len(r.Lines("Removed the Lease of a shard no split uses", `lease="`+name+`"`)) > 0
+		}) {
+			t.Errorf("no replica logged that it removed the Lease %s", name)
+		}
+	}
+	for _, r := range shard.Split(shards) {
+		if name := sharding.ShardLeaseName("crddemo", r); !slices.Contains(names, name) {
+			t.Errorf("the Lease %s of the running split is gone", name)
+		}
+	}
 }
 
 // changeContinuously changes the port of each of names in turn, one every
