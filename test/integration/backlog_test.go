@@ -134,7 +134,7 @@ func unsyncedMydemos(t *testing.T, client clientset.Interface) []string {
 
 // TestChangesBeforeTheirShardIsOwnedAreLive starts three replicas of six
 // shards together on 600 unsynced Mydemos, each with a request budget that
-// makes the backlog last several seconds, and changes 10 of them once the
+// makes the backlog last 20 s, and changes 10 of them once the
 // replicas have joined but before any owns a shard. The changes reach the
 // replicas in their shards' initial lists, with the backlog, yet are synced
 // while most of it waits: no owner saw them, so they count as live.
@@ -142,8 +142,10 @@ func TestChangesBeforeTheirShardIsOwnedAreLive(t *testing.T) {
 	const (
 		backlog = 600
 		changes = 10
-		// Two requests a sync: 75 syncs a second for the three.
-		qps = "50"
+		// Two requests a sync: 30 syncs a second for the three, so that
+		// the backlog lasts 20 s, long beside the 2 to 4.4 s that a
+		// replica whose first take lost a race waits to try another shard.
+		qps = "20"
 		// A slow retry period keeps the replicas settling, owning nothing,
 		// for two of them after they join: time for the changes.
 		retryPeriod = "2s"
