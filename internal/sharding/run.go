@@ -99,7 +99,7 @@ func Run(ctx context.Context, leases coordinationv1client.LeasesGetter, cfg Conf
 		shards:      make([]*shardState, cfg.Shards),
 		retryAt:     make([]time.Time, cfg.Shards),
 	}
-	s.workEnded = sync.NewCond(&s.mu)
+	s.changed = sync.NewCond(&s.mu)
 	for i := range s.shards {
 		s.shards[i] = &shardState{}
 	}
@@ -148,8 +148,9 @@ type sharer struct {
 	// retryAt is, per shard, when this replica may take it again after
 	// handing it straight back (see confirm).
 	retryAt []time.Time
-	// workEnded is signalled, with mu, whenever a shard's work returns.
-	workEnded *sync.Cond
+	// changed is broadcast whenever a shard's work starts or returns, or an
+	// attempt to take one is lost.
+	changed *sync.Cond
 	shards    []*shardState
 	// running counts the contenders that have not returned yet.
 	running sync.WaitGroup
@@ -290,21 +291,46 @@ func (s *sharer) noteOthersLocked(ctx context.Context, held []heldRange) {
 // its fair share, counting the shards it is taking, no held Lease of
 // another split overlaps the shard, and it has not just handed the shard
 // back. If so, the attempt counts towards the share from now on.
+//
+// While the share is full only because of attempts still under way, it
+// waits for them, up to a renew deadline. When a fleet starts, all but one
+// of the replicas that try a shard at once lose it, which frees their share
+// (lostTake): declined at once, shard i would be tried again only on its
+// next attempt, up to 2.2 retry periods later, and stay unowned meanwhile.
 func (s *sharer) mayAcquire(i int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now()
+	deadline := time.Now().Add(s.cfg.Election.RenewDeadline)
+	timer := time.AfterFunc(s.cfg.Election.RenewDeadline, s.changed.Broadcast)
+	defer timer.Stop()
+	for {
+		now := time.Now()
+		if now.Before(s.retryAt[i]) || len(overlapping(s.others, s.ranges[i], "")) > 0 {
+			return false
+		}
+		taking := s.takingLocked(now)
+		if s.ownedLocked()+taking < s.share {
+			s.shards[i].taking = now
+			return true
+		}
+		if taking == 0 || !now.Before(deadline) {
+			return false
+		}
+		s.changed.Wait()
+	}
+}
+
+// takingLocked counts the attempts to take a shard that are under way: set
+// out on within a renew deadline, and neither owned nor lost yet. Called
+// with s.mu held.
+func (s *sharer) takingLocked(now time.Time) int {
 	taking := 0
 	for _, st := range s.shards {
 		if !st.owned && now.Sub(st.taking) < s.cfg.Election.RenewDeadline {
 			taking++
 		}
 	}
-	if s.ownedLocked()+taking >= s.share || now.Before(s.retryAt[i]) || len(overlapping(s.others, s.ranges[i], "")) > 0 {
-		return false
-	}
-	s.shards[i].taking = now
-	return true
+	return taking
 }
 
 // lostTake frees the share that an attempt to take shard i held: another
@@ -315,6 +341,7 @@ func (s *sharer) lostTake(i int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.shards[i].taking = time.Time{}
+	s.changed.Broadcast()
 }
 
 // confirm reports whether shard i, whose Lease this replica has just taken,
@@ -382,7 +409,7 @@ func (s *sharer) contend(ctx context.Context, i int) {
 		// writes have stopped, but its cache and queue must be gone too
 		// before the shard can be taken again.
 		for st.owned {
-			s.workEnded.Wait()
+			s.changed.Wait()
 		}
 		*st = shardState{}
 	})
@@ -410,8 +437,8 @@ func (s *sharer) setOwned(i int, owned bool) {
 	s.shards[i].owned = owned
 	if !owned {
 		s.shards[i].stopping = false
-		s.workEnded.Broadcast()
 	}
+	s.changed.Broadcast()
 }
 
 // stopAll ends every contention and, gracefully, every ownership, waits

@@ -401,15 +401,47 @@ func TestSettleWaitsForThreeCountsThatAgree(t *testing.T) {
 func TestALostTakeFreesItsShare(t *testing.T) {
 	s := &sharer{cfg: testConfig("a", 2), share: 1, ranges: shard.Split(2), retryAt: make([]time.Time, 2),
 		shards: []*shardState{{}, {}}}
+	s.changed = sync.NewCond(&s.mu)
+	s.cfg.Election.RenewDeadline = waitLimit
 	if !s.mayAcquire(0) {
 		t.Fatal("may not take shard 0 with a share of 1 and nothing owned")
 	}
-	if s.mayAcquire(1) {
-		t.Fatal("may take shard 1 while the attempt at shard 0 holds the share of 1")
+	mayTake1 := make(chan bool)
+	go func() { mayTake1 <- s.mayAcquire(1) }()
+	select {
+	case may := <-mayTake1:
+		t.Fatalf("the take of shard 1 was decided (%t) while the attempt at shard 0 held the share of 1, want it to wait", may)
+	case <-time.After(100 * time.Millisecond):
 	}
 	s.lostTake(0)
-	if !s.mayAcquire(1) {
-		t.Error("may not take shard 1 after the attempt at shard 0 was lost to another replica")
+	select {
+	case may := <-mayTake1:
+		if !may {
+			t.Error("may not take shard 1 after the attempt at shard 0 was lost to another replica")
+		}
+	case <-time.After(waitLimit / 2):
+		t.Fatalf("the take of shard 1 still waits %v after the attempt at shard 0 was lost", waitLimit/2)
+	}
+}
+
+// TestATakeWaitingForAnAttemptGivesUpWhenItSucceeds: a take that waits
+// for another attempt under way is declined as soon as that attempt takes
+// its shard, and the share is full.
+func TestATakeWaitingForAnAttemptGivesUpWhenItSucceeds(t *testing.T) {
+	s := &sharer{cfg: testConfig("a", 2), share: 1, ranges: shard.Split(2), retryAt: make([]time.Time, 2),
+		shards: []*shardState{{taking: time.Now()}, {}}}
+	s.changed = sync.NewCond(&s.mu)
+	s.cfg.Election.RenewDeadline = waitLimit
+	mayTake1 := make(chan bool)
+	go func() { mayTake1 <- s.mayAcquire(1) }()
+	s.setOwned(0, true)
+	select {
+	case may := <-mayTake1:
+		if may {
+			t.Error("may take shard 1 once shard 0 is owned, with a share of 1")
+		}
+	case <-time.After(waitLimit / 2):
+		t.Fatalf("the take of shard 1 still waits %v after shard 0 was taken", waitLimit/2)
 	}
 }
 
