@@ -151,7 +151,7 @@ type sharer struct {
 	// changed is broadcast whenever a shard's work starts or returns, or an
 	// attempt to take one is lost.
 	changed *sync.Cond
-	shards    []*shardState
+	shards  []*shardState
 	// running counts the contenders that have not returned yet.
 	running sync.WaitGroup
 }
