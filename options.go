@@ -139,7 +139,7 @@ func (o *options) flagGroups() []flagGroup {
 		"Address of the Kubernetes API server. Overrides the server in the kubeconfig, or in a pod the in-cluster address.")
 	crddemo.StringVar(&o.namespace, "namespace", "", "Watch Mydemos in this namespace only. Empty watches every namespace.")
 	crddemo.IntVar(&o.workers, "workers", 16,
-		"Number of Mydemo objects synced in parallel. Each sync mostly waits on two API round trips; "+
+		"Number of Mydemo objects synced in parallel, with --shards in each shard owned. Each sync mostly waits on two API round trips; "+
 			"docs/performance.md has how the default was chosen.")
 	crddemo.Float64Var(&o.kubeAPIQPS, "kube-api-qps", 500,
 		"Requests per second allowed to the API server, on average, for all of crddemo's clients together. "+
