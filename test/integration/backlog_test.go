@@ -54,25 +54,11 @@ func TestLiveChangesOvertakeTheBacklog(t *testing.T) {
 	}
 	created := createMydemos(t, client, "new", 1)[0]
 
-	for _, name := range append(unsynced[:changes], created) {
-		generation := int64(2)
-		if name == created {
-			generation = 1
-		}
-		ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
-		_, err := harness.WaitSynced(ctx, client, metav1.NamespaceDefault, name, generation)
-		cancel()
-		if err != nil {
-			t.Fatal(err)
-		}
+	want := map[string]int64{created: 1}
+	for _, name := range unsynced[:changes] {
+		want[name] = 2
 	}
-	left := len(unsyncedMydemos(t, client))
-	t.Logf("the %d changes and the new Mydemo were synced within %.1f s of the first change, with %d of the %d backlog Mydemos still unsynced",
-		changes, time.Since(changed).Seconds(), left, backlog)
-	if left < backlog/2 {
-		t.Errorf("the %d changes and the new Mydemo were synced only once %d of the %d backlog Mydemos were: "+
-			"live changes must overtake the backlog", changes, backlog-left, backlog)
-	}
+	waitOvertaken(t, client, want, backlog, fmt.Sprintf("the %d changes and the new Mydemo", changes), changed)
 	m, err := harness.Scrape(t.Context(), crddemo.Metrics)
 	if err != nil {
 		t.Fatal(err)
@@ -186,19 +172,30 @@ func TestChangesBeforeTheirShardIsOwnedAreLive(t *testing.T) {
 		}
 	}
 
+	want := map[string]int64{}
 	for _, name := range names[:changes] {
+		want[name] = 2
+	}
+	waitOvertaken(t, client, want, backlog, fmt.Sprintf("the %d changes made before their shards were owned", changes), changed)
+}
+
+// waitOvertaken waits until every Mydemo of want is synced at its
+// generation, and fails the test unless most of the backlog of n Mydemos
+// is still unsynced then: what, made at since, must overtake it.
+func waitOvertaken(t *testing.T, client clientset.Interface, want map[string]int64, n int, what string, since time.Time) {
+	t.Helper()
+	for name, generation := range want {
 		ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
-		_, err := harness.WaitSynced(ctx, client, metav1.NamespaceDefault, name, 2)
+		_, err := harness.WaitSynced(ctx, client, metav1.NamespaceDefault, name, generation)
 		cancel()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
 	left := len(unsyncedMydemos(t, client))
-	t.Logf("the %d changes made before their shards were owned were synced within %.1f s, with %d of the %d backlog Mydemos still unsynced",
-		changes, time.Since(changed).Seconds(), left, backlog)
-	if left < backlog/2 {
-		t.Errorf("the %d changes made before their shards were owned were synced only once %d of the %d backlog Mydemos were: "+
-			"changes that no owner saw must overtake the backlog", changes, backlog-left, backlog)
+	t.Logf("%s were synced within %.1f s, with %d of the %d backlog Mydemos still unsynced",
+		what, time.Since(since).Seconds(), left, n)
+	if left < n/2 {
+		t.Errorf("%s were synced only once %d of the %d backlog Mydemos were: they must overtake the backlog", what, n-left, n)
 	}
 }
