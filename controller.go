@@ -172,7 +172,7 @@ func (c *Controller) Run(ctx, writeCtx context.Context, workers int) {
 
 	// What was queued before this replica could write, a standby's whole
 	// queue included, is backlog: live changes are those from now on, and
-	// those that no replica can have seen.
+	// those that no owner synced (promoteUnseen).
 	c.queue.DemoteWaiting()
 	c.promoteUnseen(ctx)
 	logger.Info("Starting workers", "count", workers)

@@ -12,17 +12,17 @@ import (
 )
 
 // promoteUnseen queues as live changes the cached Mydemos that changed
-// after c.liveAfter. A sharded replica sets it when it takes a shard: the
-// changes made since the shard's last owner stopped, or since this replica
-// joined, reached nobody, and come in the shard's initial list, but someone
-// waits for them as for a change on the watch.
+// after c.liveAfter. A sharded replica sets it when it takes a shard
+// (sharding's liveAfter): such a change came in the shard's initial list,
+// but it reached no owner, or an owner that stopped before syncing it, and
+// someone waits for it as for a change on the watch.
 func (c *Controller) promoteUnseen(ctx context.Context) {
 	if c.liveAfter == "" {
 		return
 	}
 	demos, err := c.lister.List(labels.Everything())
 	if err != nil {
-		klog.FromContext(ctx).Error(err, "Cannot list the cached Mydemos; changes made while they had no owner wait as backlog")
+		klog.FromContext(ctx).Error(err, "Cannot list the cached Mydemos; changes that no owner synced wait as backlog")
 		return
 	}
 	promoted := 0
@@ -32,6 +32,6 @@ func (c *Controller) promoteUnseen(ctx context.Context) {
 			promoted++
 		}
 	}
-	klog.FromContext(ctx).V(2).Info("Queued the Mydemos changed while they had no owner as live changes",
+	klog.FromContext(ctx).V(2).Info("Queued the Mydemos that changed after liveAfter as live changes",
 		"count", promoted, "after", c.liveAfter)
 }

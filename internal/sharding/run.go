@@ -148,8 +148,8 @@ type sharer struct {
 	// retryAt is, per shard, when this replica may take it again after
 	// handing it straight back (see confirm).
 	retryAt []time.Time
-	// changed is broadcast whenever a shard's work starts or returns, or an
-	// attempt to take one is lost.
+	// changed is broadcast whenever a shard's work starts or returns, an
+	// attempt to take one is lost, or mayAcquire's wait times out.
 	changed *sync.Cond
 	shards  []*shardState
 	// running counts the contenders that have not returned yet.
@@ -301,8 +301,7 @@ func (s *sharer) mayAcquire(i int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	deadline := time.Now().Add(s.cfg.Election.RenewDeadline)
-	timer := time.AfterFunc(s.cfg.Election.RenewDeadline, s.changed.Broadcast)
-	defer timer.Stop()
+	var timer *time.Timer
 	for {
 		now := time.Now()
 		if now.Before(s.retryAt[i]) || len(overlapping(s.others, s.ranges[i], "")) > 0 {
@@ -315,6 +314,11 @@ func (s *sharer) mayAcquire(i int) bool {
 		}
 		if taking == 0 || !now.Before(deadline) {
 			return false
+		}
+		if timer == nil {
+			// Wakes the wait below at the deadline if nothing else does.
+			timer = time.AfterFunc(deadline.Sub(now), s.changed.Broadcast)
+			defer timer.Stop()
 		}
 		s.changed.Wait()
 	}

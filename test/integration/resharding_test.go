@@ -9,6 +9,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 
@@ -90,20 +91,20 @@ func checkOldLeasesRemoved(t *testing.T, kube kubernetes.Interface, replicas []*
 	}
 	deadline := rolled.Add(3*harness.LeaseDuration + 10*time.Second)
 	var names, left []string
-	for {
-		list, err := kube.CoordinationV1().Leases(metav1.NamespaceDefault).List(t.Context(), metav1.ListOptions{})
+	err := wait.PollUntilContextTimeout(t.Context(), pollInterval, time.Until(deadline), true, func(ctx context.Context) (bool, error) {
+		list, err := kube.CoordinationV1().Leases(metav1.NamespaceDefault).List(ctx, metav1.ListOptions{})
 		if err != nil {
-			t.Fatal(err)
+			return false, err
 		}
 		names = names[:0]
 		for _, lease := range list.Items {
 			names = append(names, lease.Name)
 		}
 		left = slices.DeleteFunc(slices.Clone(oldNames), func(name string) bool { return !slices.Contains(names, name) })
-		if len(left) == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+		return len(left) == 0, nil
+	})
+	if err != nil && len(left) == 0 {
+		t.Fatalf("listing the Leases: %v", err)
 	}
 	if len(left) > 0 {
 		t.Fatalf("%d Leases of the old splits are still there %v after the last rolling change: %v",
