@@ -31,6 +31,8 @@ import (
 type rangeLeases struct {
 	leases coordinationv1client.LeaseInterface
 	group  string
+	// identity is this replica's: its own takes are not a last holder's.
+	identity string
 	// own names the Leases of this replica's split, which it never removes.
 	own map[string]bool
 	// duration is the lease duration of a Lease that states none.
@@ -77,10 +79,10 @@ type unusedLease struct {
 	unchangedFor time.Duration
 }
 
-// newRangeLeases reads the shard Leases of group; own names the Leases of
-// this replica's split.
-func newRangeLeases(leases coordinationv1client.LeaseInterface, group string, own map[string]bool, duration time.Duration) *rangeLeases {
-	return &rangeLeases{leases: leases, group: group, own: own, duration: duration, clock: clock.RealClock{},
+// newRangeLeases reads the shard Leases of group for the replica identity;
+// own names the Leases of its split.
+func newRangeLeases(leases coordinationv1client.LeaseInterface, group, identity string, own map[string]bool, duration time.Duration) *rangeLeases {
+	return &rangeLeases{leases: leases, group: group, identity: identity, own: own, duration: duration, clock: clock.RealClock{},
 		seen: map[string]observation{}, owners: map[string]ownership{}}
 }
 
@@ -167,11 +169,16 @@ func (l *rangeLeases) remove(ctx context.Context, unused []unusedLease) {
 }
 
 // noteOwnerLocked records a shard Lease as read: a release keeps the
-// holder who released it. Called with l.mu held.
+// holder who released it, and this replica's own take keeps the version
+// before the holder it took over from, which heldSince is asked about
+// once the take is done and may have been read. Called with l.mu held.
 func (l *rangeLeases) noteOwnerLocked(name, holder, version string) {
 	own := l.owners[name]
 	if holder != "" && holder != own.holder {
-		own.holder, own.since = holder, own.version
+		own.holder = holder
+		if holder != l.identity {
+			own.since = own.version
+		}
 	}
 	own.version = version
 	l.owners[name] = own

@@ -38,7 +38,7 @@ func TestRangeLeasesHeldJudgesByRenewalsSeen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r := newRangeLeases(leases, "crddemo", nil, time.Second)
+	r := newRangeLeases(leases, "crddemo", "me", nil, time.Second)
 	clock := testingclock.NewFakePassiveClock(time.Now())
 	r.clock = clock
 	held, _, err := r.read(t.Context())
@@ -82,7 +82,7 @@ func newOldSplit(t *testing.T) *oldSplit {
 		own[ShardLeaseName("crddemo", r)] = true
 	}
 	o := &oldSplit{t: t, leases: leases, clock: testingclock.NewFakePassiveClock(time.Now()),
-		r: newRangeLeases(leases, "crddemo", own, time.Second)}
+		r: newRangeLeases(leases, "crddemo", "me", own, time.Second)}
 	o.r.clock = o.clock
 	return o
 }
@@ -216,5 +216,47 @@ func TestALeaseTakenAfterItWasJudgedUnusedIsKept(t *testing.T) {
 	}
 	if holder := *lease.Spec.HolderIdentity; holder != "old" {
 		t.Errorf("the Lease's holder = %q, want old, which took it", holder)
+	}
+}
+
+// TestHeldSinceIsBeforeTheLastOtherHolder: the version heldSince gives for a
+// range is the Lease's before the last holder other than this replica took
+// it, whether or not this replica has read its own take since.
+func TestHeldSinceIsBeforeTheLastOtherHolder(t *testing.T) {
+	o := newOldSplit(t)
+	name := ShardLeaseName("crddemo", shard.Split(1)[0])
+	read := func() string {
+		t.Helper()
+		if _, _, err := o.r.read(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		lease, err := o.leases.Get(t.Context(), name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return lease.ResourceVersion
+	}
+	o.put(name, "old", nil)
+	beforeNew := read()
+	o.put(name, "new", nil)
+	read()
+	o.put(name, "new", nil)
+	read()
+	want := beforeNew
+	if got := o.r.heldSince(shard.Split(1)[0]); got != want {
+		t.Fatalf("heldSince while new holds = %q, want %q, the version before new took it", got, want)
+	}
+	o.put(name, "me", nil)
+	read()
+	if got := o.r.heldSince(shard.Split(1)[0]); got != want {
+		t.Errorf("heldSince after this replica's own take = %q, want %q, the version before new took it", got, want)
+	}
+	// Once another replica takes it from this one, it is that one's.
+	o.put(name, "", nil)
+	released := read()
+	o.put(name, "next", nil)
+	read()
+	if got := o.r.heldSince(shard.Split(1)[0]); got != released {
+		t.Errorf("heldSince after next took it = %q, want %q, the version before next took it", got, released)
 	}
 }

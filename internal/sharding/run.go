@@ -93,7 +93,7 @@ func Run(ctx context.Context, leases coordinationv1client.LeasesGetter, cfg Conf
 	}
 	s := &sharer{
 		cfg: cfg, leases: leases, members: m, work: work, started: time.Now(),
-		rangeLeases: newRangeLeases(leases.Leases(election.Namespace), election.Name, names, election.LeaseDuration),
+		rangeLeases: newRangeLeases(leases.Leases(election.Namespace), election.Name, election.Identity, names, election.LeaseDuration),
 		ranges:      ranges,
 		names:       names,
 		shards:      make([]*shardState, cfg.Shards),
@@ -396,7 +396,6 @@ func (s *sharer) contend(ctx context.Context, i int) {
 		defer stop()
 		err := leaderelection.Run(klog.NewContext(contendCtx, logger), s.leases, election, nil,
 			func(ctx, writeCtx context.Context) {
-				// Before confirm reads this replica's own take.
 				liveAfter := s.liveAfter(i)
 				s.setOwned(i, true)
 				defer s.setOwned(i, false)
