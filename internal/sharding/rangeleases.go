@@ -186,7 +186,7 @@ func (l *rangeLeases) noteOwnerLocked(name, holder, version string) {
 
 // heldSince returns the latest resourceVersion that the shard Leases of any
 // split overlapping r had, as this replica read them, before their last
-// holders took them: what changed after it was theirs to sync, and what they
+// holders other than this replica took them: what changed after it was theirs to sync, and what they
 // left unsynced was waited for as a live change. It is "" when this replica
 // read no such version.
 func (l *rangeLeases) heldSince(r shard.Range) string {

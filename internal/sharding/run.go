@@ -421,7 +421,7 @@ func (s *sharer) contend(ctx context.Context, i int) {
 // liveAfter is the resourceVersion after which a change to shard i's
 // objects counts as live though it comes in the shard's initial list: the
 // later of this replica's joining and the version of the shard's Lease
-// before its last holder took it. A change made since then fell to that
+// before its last holder other than this replica took it. A change made since then fell to that
 // holder as a live change, or to no owner at all, and someone waits for it;
 // what it left unsynced of older changes, and what was there when this
 // replica joined, is a backlog.
